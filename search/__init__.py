@@ -1,0 +1,1 @@
+"""policy-search: search and cited answers over Chinese education work plans."""

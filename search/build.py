@@ -1,0 +1,125 @@
+"""Build (or refresh) an index from a corpus: parse, embed only what changed, write a new generation.
+
+Embeddings are keyed by a hash of the model and the exact text embedded, so a rebuild re-encodes only
+new or changed clauses and simply drops removed ones; everything else is copied from the live index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .clauses import CHUNKER_VERSION
+from .keyword import Tokenizer, normalise, policy_terms
+from .pipeline import ParsedDoc, parse_corpus
+from .records import Clause, Document, LoadProblem
+from .store import BuildPayload, IndexError_, manifest_base, open_store, write_generation
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and the tests."""
+
+    index_path: Path
+    n_documents: int
+    n_clauses: int
+    embedded: int
+    reused: int
+    seconds: float
+    problems: list[LoadProblem] = field(default_factory=list)
+
+
+def embed_text(document: Document, clause: Clause) -> str:
+    """What the encoder sees: the plan's title and the item's parent headings give the clause context."""
+    parents = " / ".join(clause.path[:-1])
+    head = f"{document.title}｜{parents}" if parents else document.title
+    return f"{head}\n{clause.text}"
+
+
+def embed_key(model: str, text: str) -> str:
+    return hashlib.sha1(f"{model}\x1f{text}".encode()).hexdigest()
+
+
+def collect(corpus: Path) -> tuple[list[ParsedDoc], list[LoadProblem]]:
+    """Parse the corpus; identical documents under two names are indexed once and reported."""
+    parsed: list[ParsedDoc] = []
+    problems: list[LoadProblem] = []
+    seen: dict[str, str] = {}
+    for item in parse_corpus(Path(corpus)):
+        if isinstance(item, LoadProblem):
+            problems.append(item)
+            continue
+        digest = hashlib.sha1(normalise(item.document.text).encode()).hexdigest()
+        if digest in seen:
+            problems.append(LoadProblem(item.document.source, f"same text as {seen[digest]}: indexed once"))
+            continue
+        seen[digest] = item.document.source
+        parsed.append(item)
+    return parsed, problems
+
+
+def corpus_hash(parsed: list[ParsedDoc]) -> str:
+    digest = hashlib.sha256()
+    for item in sorted(parsed, key=lambda p: p.document.source):
+        digest.update(item.document.source.encode() + b"\0" + item.document.raw.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
+    """Embeddings of the live index by embed key, if it was built with the same model."""
+    try:
+        store = open_store(index_dir)
+    except IndexError_:
+        return {}
+    try:
+        if store.manifest.get("model") != model:
+            return {}
+        keys = [row[0] for row in store.db.execute("SELECT embed_key FROM clauses ORDER BY vec")]
+        vectors = store.reconstruct()
+        return dict(zip(keys, vectors, strict=True))
+    finally:
+        store.db.close()
+
+
+def build_index(corpus: Path, index_dir: Path, encoder, progress: bool = False) -> BuildReport:
+    """Parse ``corpus`` and write a new index generation into ``index_dir``."""
+    started = time.perf_counter()
+    parsed, problems = collect(corpus)
+    documents = [p.document for p in parsed]
+    pairs = [(p.document, c) for p in parsed for c in p.clauses]
+    texts = [embed_text(d, c) for d, c in pairs]
+    keys = [embed_key(encoder.name, t) for t in texts]
+    cached = previous_vectors(index_dir, encoder.name)
+    missing = sorted({i for i, k in enumerate(keys) if k not in cached})
+    fresh = encoder.encode_passages([texts[i] for i in missing], progress=progress) if missing else None
+    vectors = np.zeros((len(keys), encoder.dim), dtype=np.float32)
+    for row, key in enumerate(keys):
+        if key in cached:
+            vectors[row] = cached[key]
+    if fresh is not None:
+        vectors[missing] = fresh
+    terms = policy_terms(d.text for d in documents)
+    tokenizer = Tokenizer(terms)
+    clause_tokens = [tokenizer(" ".join(c.path[:-1]) + " " + c.text) for _, c in _progress(pairs, progress)]
+    doc_tokens = [tokenizer(f"{d.title} {d.issuer} {d.text}") for d in documents]
+    manifest = manifest_base(
+        model=encoder.name, dim=encoder.dim, prompts=dict(encoder.prompts), chunker_version=CHUNKER_VERSION,
+        corpus=str(corpus), corpus_hash=corpus_hash(parsed), embedded=len(missing), reused=len(keys) - len(missing),
+    )  # fmt: skip
+    payload = BuildPayload(documents, [c for _, c in pairs], vectors, keys, clause_tokens, doc_tokens, terms, manifest)
+    gen = write_generation(Path(index_dir), payload)
+    return BuildReport(gen, len(documents), len(pairs), len(missing), len(keys) - len(missing),
+                       time.perf_counter() - started, problems)  # fmt: skip
+
+
+def _progress(items: list, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="tokenising", unit="clause", file=sys.stderr, leave=False)

@@ -1,0 +1,72 @@
+"""Term census: every plan whose text contains a term, with counts, years and the clauses that say it.
+
+This is exhaustive by construction: a substring scan over the normalised text of every document
+(full/half width and quote styles folded), not a ranked top-k, so "which plans mention 双减"
+never misses one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .keyword import normalise
+from .records import Clause, Document
+from .retrieve import Filters, QueryError, Searcher
+from .store import clause_from_row, document_from_row
+
+MAX_TERM_CHARS = 100
+
+
+@dataclass
+class Mention:
+    """One document that mentions the term."""
+
+    document: Document
+    count: int
+    clauses: list[Clause]
+
+    def to_json(self) -> dict:
+        d = self.document
+        return {
+            "source": d.source, "title": d.title, "issuer": d.issuer, "region": d.region, "year": d.year,
+            "count": self.count,
+            "clauses": [{"address": c.address, "part": c.part, "path": list(c.path), "text": c.text,
+                         "clause_id": c.clause_id} for c in self.clauses],
+        }  # fmt: skip
+
+
+@dataclass
+class Census:
+    term: str
+    mentions: list[Mention]
+    documents_per_year: dict[int, int] = field(default_factory=dict)
+    mentions_per_year: dict[int, int] = field(default_factory=dict)
+
+
+def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Census:
+    """All documents containing ``term``, sorted by year then source, with per-year totals."""
+    needle = normalise((term or "").strip())
+    if not needle:
+        raise QueryError("empty term: give a word or phrase to count, e.g. 双减")
+    if len(needle) > MAX_TERM_CHARS:
+        raise QueryError(f"term is {len(needle)} characters: a census term is at most {MAX_TERM_CHARS}")
+    where, args = (filters or Filters()).sql()
+    rows = searcher.store.db.execute(
+        f"SELECT * FROM documents WHERE instr(norm_text, ?) AND {where} ORDER BY year IS NULL, year, source",
+        [needle, *args],
+    ).fetchall()
+    mentions = [_mention(searcher, row, needle) for row in rows]
+    docs, counts = Counter(), Counter()
+    for m in mentions:
+        docs[m.document.year or 0] += 1
+        counts[m.document.year or 0] += m.count
+    return Census(term.strip(), mentions, dict(sorted(docs.items())), dict(sorted(counts.items())))
+
+
+def _mention(searcher: Searcher, row: tuple, needle: str) -> Mention:
+    document = document_from_row(row)
+    clause_rows = searcher.store.db.execute(
+        "SELECT * FROM clauses WHERE source = ? AND instr(norm_text, ?) ORDER BY seq", (document.source, needle)
+    )
+    return Mention(document, normalise(document.text).count(needle), [clause_from_row(r) for r in clause_rows])

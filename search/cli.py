@@ -1,0 +1,232 @@
+"""policy-search command line: a thin layer over the library (parse options, call, print).
+
+Every error a user can cause ends as one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from .config import DEFAULT_INDEX, apply_offline_env
+
+apply_offline_env()
+
+INDEX_OPTION = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX,
+                            show_default=True, help="Index folder.")  # fmt: skip
+MODEL_OPTION = click.option("--model", default=None, help="sentence-transformers model name or local path.")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _filter_options(func: Callable) -> Callable:
+    for option in reversed([
+        click.option("--year", default=None, help="Year or range: 2021, 2020-2023, 2020-, -2023."),
+        click.option("--issuer", default="", help="Text in the issuer, region or title (e.g. 高台)."),
+        click.option("--level", default="", help="Administrative level: 省 市 县 区."),
+        click.option("--source", default="", help="Text in the document's source path or id."),
+    ]):  # fmt: skip
+        func = option(func)
+    return func
+
+
+def friendly_errors(func: Callable) -> Callable:
+    """Turn the library's user-facing errors into one line and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        from .errors import UserError
+
+        try:
+            return func(*args, **kwargs)
+        except (UserError, FileNotFoundError) as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _print_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+def _searcher(index_dir: Path, model: str | None):
+    from .retrieve import Searcher
+
+    return Searcher.open(index_dir, model=model)
+
+
+def _filters(year, issuer, level, source):
+    from .retrieve import Filters
+
+    return Filters.parse(year, issuer, level, source)
+
+
+@click.group()
+def main() -> None:
+    """Search, census and cited answers over Chinese education work plans (教育工作要点)."""
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path))
+@INDEX_OPTION
+@MODEL_OPTION
+@click.option("--threads", type=int, default=None, help="Encoder threads (default: up to 2).")
+@friendly_errors
+def build(corpus: Path, index_dir: Path, model: str | None, threads: int | None) -> None:
+    """Build or refresh the index of CORPUS (a folder of plans or a .jsonl file)."""
+    from .build import build_index
+    from .encoder import load_encoder
+
+    if not corpus.exists():
+        raise FileNotFoundError(f"corpus {corpus} does not exist: pass a folder of plans or a .jsonl file")
+    encoder = load_encoder(model, threads=threads)
+    report = build_index(corpus, index_dir, encoder, progress=True)
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    click.echo(f"indexed {report.n_documents} documents, {report.n_clauses} clauses "
+               f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir}")  # fmt: skip
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@JSON_OPTION
+@friendly_errors
+def inspect(file: Path, as_json: bool) -> None:
+    """Show how FILE is read: metadata and clause tree (address, path, first characters)."""
+    from .inspection import inspect_file
+
+    report = inspect_file(file)
+    if as_json:
+        _print_json(report)
+        return
+    for problem in report["problems"]:
+        click.echo(f"skipped {problem}", err=True)
+    for doc in report["documents"]:
+        click.echo(f"== {doc['source']}")
+        for name in ("title", "issuer", "region", "level", "year", "doc_number", "date"):
+            click.echo(f"  {name:10s} {doc[name] or '—'}  ({doc['provenance'].get(name, 'missing')})")
+        click.echo(f"  {len(doc['clauses'])} clauses")
+        for clause in doc["clauses"]:
+            part = f" 之{clause['part']}" if clause["part"] else ""
+            click.echo(f"  {clause['address'] + part:14s} {clause['text'][:40].replace(chr(10), ' ')}")
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("-k", "k", type=int, default=10, show_default=True)
+@click.option("--batch", type=click.Path(path_type=Path), default=None, help="File with one query a line.")
+@click.option("--context", type=int, default=0, help="Neighbouring clauses to include on each side.")
+@_filter_options
+@INDEX_OPTION
+@MODEL_OPTION
+@JSON_OPTION
+@friendly_errors
+def query(text, k, batch, context, year, issuer, level, source, index_dir, model, as_json) -> None:
+    """Find the clauses that best match TEXT."""
+    from .retrieve import QueryError
+
+    searcher = _searcher(index_dir, model)
+    filters = _filters(year, issuer, level, source)
+    if batch:
+        for line in Path(batch).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                hits = searcher.search(line, k=k, filters=filters, context=context)
+                _print_json({"query": line, "hits": [h.to_json() for h in hits]})
+        return
+    if text is None:
+        raise QueryError("give a query TEXT or --batch FILE")
+    hits = searcher.search(text, k=k, filters=filters, context=context)
+    if as_json:
+        _print_json([h.to_json() for h in hits])
+        return
+    if not hits:
+        click.echo("no matching clauses")
+    for i, hit in enumerate(hits, 1):
+        click.echo(f"{i}. [{hit.score:.3f}] {hit.citation}\n   {' > '.join(hit.clause.path)}\n   {hit.clause.text[:160]}")
+
+
+@main.command()
+@click.argument("term")
+@_filter_options
+@INDEX_OPTION
+@JSON_OPTION
+@friendly_errors
+def mentions(term, year, issuer, level, source, index_dir, as_json) -> None:
+    """Every plan whose text contains TERM, with counts, sorted by year."""
+    from .census import census
+    from .retrieve import Searcher
+
+    searcher = Searcher.open(index_dir, encoder=_NoEncoder())
+    result = census(searcher, term, _filters(year, issuer, level, source))
+    if as_json:
+        _print_json([m.to_json() for m in result.mentions])
+        return
+    click.echo(f"{len(result.mentions)} plans mention {result.term}")
+    for m in result.mentions:
+        first = m.clauses[0].address if m.clauses else "—"
+        click.echo(f"  {m.document.year or '—'}  {m.count:3d}×  {m.document.title} · {m.document.issuer}  (first: {first})")
+    click.echo("per year: " + ", ".join(f"{y or '—'}: {n}" for y, n in result.mentions_per_year.items()))
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", "k", type=int, default=6, show_default=True)
+@_filter_options
+@INDEX_OPTION
+@MODEL_OPTION
+@JSON_OPTION
+@friendly_errors
+def ask(question, k, year, issuer, level, source, index_dir, model, as_json) -> None:
+    """Answer QUESTION with sentences cited to their clauses."""
+    from .answer import ask as answer_question
+
+    result = answer_question(_searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source))
+    if as_json:
+        _print_json(result.to_json())
+        return
+    click.echo(result.answer or f"({result.note})")
+    for i, hit in enumerate(result.citations, 1):
+        click.echo(f"[{i}] {hit.citation}")
+
+
+@main.command()
+@click.argument("text")
+@click.option("-k", "k", type=int, default=20, show_default=True)
+@_filter_options
+@INDEX_OPTION
+@MODEL_OPTION
+@JSON_OPTION
+@friendly_errors
+def similar(text, k, year, issuer, level, source, index_dir, model, as_json) -> None:
+    """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
+    from .wording import similar as find_similar
+
+    groups = find_similar(_searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source))
+    if as_json:
+        _print_json([g.to_json() for g in groups])
+        return
+    for group in groups:
+        click.echo(f"== {group.document.year or '—'} {group.document.title} · {group.document.issuer}")
+        for hit, spans in zip(group.hits, group.shared, strict=True):
+            shared = sum(b - a for a, b in spans)
+            click.echo(f"   {hit.clause.address:12s} shared {shared:3d} chars  {hit.clause.text[:80]}")
+
+
+class _NoEncoder:
+    """The census needs no model: opening the index without loading one keeps it instant."""
+
+    name = None
+    dim = 0
+    prompts: dict[str, str] = {}
+
+    def encode_queries(self, texts):
+        raise RuntimeError("the census does not encode queries")
+
+
+if __name__ == "__main__":
+    main()

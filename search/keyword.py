@@ -1,0 +1,114 @@
+"""Keyword leg: jieba tokens scored with BM25 (bm25s), plus the text normalisation the census shares.
+
+Policy slogans in quotes (“双减” “三个课堂” “五项管理”) are added to jieba's dictionary from the
+corpus itself, so they stay one token instead of being cut into common characters. The added terms
+are saved with the index, so queries are cut exactly as the clauses were.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .config import cache_root
+
+_QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fffA-Za-z0-9+]{2,8})[”\"」』]")
+_TOKEN_OK_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_QUOTES = str.maketrans({c: '"' for c in "“”„‟「」『』＂〝〞"} | {c: "'" for c in "‘’‚‛"})
+STOPWORDS = frozenset(
+    "的 了 和 与 及 或 在 是 为 对 把 将 被 等 之 其 以 于 从 向 并 而 也 就 都 要 有 中 上 下 个 "
+    "什么 怎么 如何 哪些 哪个 多少 是否 吗 呢 啊 吧 请问 这 那 这个 那个".split()
+)
+
+
+def normalise(text: str) -> str:
+    """Width- and quote-insensitive form used for matching: NFKC, unified quotes, lower case.
+
+    NFKC folds full-width letters, digits and brackets to their half-width forms, so ２０２３ matches
+    2023 and （一） matches (一); curly and corner quotes all become a plain double quote.
+    """
+    return unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+
+
+def policy_terms(texts: Iterable[str], min_count: int = 1) -> list[str]:
+    """Quoted slogans of 2–8 characters found in the corpus (e.g. 双减, 三个课堂), commonest first."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(_QUOTED_RE.findall(text))
+    return [term for term, n in counts.most_common() if n >= min_count and not term.isdigit()]
+
+
+class Tokenizer:
+    """jieba in search mode over normalised text, with the corpus's policy terms as whole words."""
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        import jieba
+
+        jieba.setLogLevel(60)
+        self.terms = sorted(set(terms))
+        self._jieba = jieba.Tokenizer()
+        self._jieba.tmp_dir = str(_jieba_cache())
+        for term in self.terms:
+            self._jieba.add_word(normalise(term), freq=2000)
+
+    def __call__(self, text: str) -> list[str]:
+        """Tokens for BM25: words and their sub-words, no punctuation, no function words."""
+        tokens = self._jieba.lcut_for_search(normalise(text))
+        return [t for t in (tok.strip() for tok in tokens) if t and t not in STOPWORDS and _TOKEN_OK_RE.search(t)]
+
+
+def _jieba_cache() -> Path:
+    """jieba writes its dictionary cache here instead of /tmp."""
+    path = cache_root() / "jieba"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class KeywordIndex:
+    """A BM25 index over token lists; rows are the caller's ids (clause or document order)."""
+
+    def __init__(self, bm25) -> None:
+        self._bm25 = bm25
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> KeywordIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
+        bm25.index([tokens or [""] for tokens in token_lists], show_progress=False)
+        return cls(bm25)
+
+    @property
+    def size(self) -> int:
+        return int(self._bm25.scores["num_docs"])
+
+    def scores(self, tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every row for the query tokens; rows outside ``mask`` score 0."""
+        known = [t for t in tokens if t in self._bm25.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        weights = None if mask is None else mask.astype(np.float32)
+        return np.asarray(self._bm25.get_scores(known, weight_mask=weights), dtype=np.float32)
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), allow_pickle=False, mmap=False))
+
+
+def save_terms(path: Path, terms: list[str]) -> None:
+    path.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+
+
+def load_terms(path: Path) -> list[str]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []

@@ -1,0 +1,239 @@
+"""Read a plan's metadata (title, issuer, region, level, year, 文号, date) from its cleaned text.
+
+Sources, strongest first: a catalog row (``corpus/catalog.csv``) or JSONL fields ("given"); the page
+header block and the cover notice (关于印发《…》的通知); the title; then the body. The plan's own year
+(from its title or 文号) beats years mentioned in the body, which often name targets such as 2025.
+Each field records where it came from: ``given``, ``read`` (found in the text) or ``inferred``
+(derived from other fields, e.g. the level from the region's suffix).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from .clean import Cleaned
+from .records import Document, RawDoc
+
+FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
+CATALOG_NAME = "catalog.csv"
+
+_TITLE_WORDS = ("要点", "方案", "计划", "意见", "通知", "规划", "办法", "总结", "安排", "工作")
+_NOTICE_RE = re.compile(r"关于印发(?:《)?(.{4,60}?)(?:》)?的通知")
+_YEAR_IN_TITLE_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+_DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［【(（]((?:19|20)\d{2})[〕\]］】)）]\s*\d{1,4}\s*号")
+_CN_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
+_ISO_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
+_ISSUER_RE = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府|办公室)$")
+_SUFFIX = r"(?P<suffix>自治区|自治州|自治县|省|市|州|盟|县|旗|区)"
+_LEADING_REGION_RE = re.compile(rf"^(?:关于)?(?P<stem>[\u4e00-\u9fff]{{2,7}}?){_SUFFIX}")
+_BOUNDED_REGION_RE = re.compile(
+    rf"(?:(?<=[《“\"（(、，,。；;：:\n\s])|(?<=\d年)|^)(?P<stem>[\u4e00-\u9fff]{{2,5}}?){_SUFFIX}"
+    r"(?=教育|人民政府|委|政府|关于|各|主要|基础|加快|第|[“《\s，,、])"
+)
+_STEM_VERBS = ("加快", "打造", "推进", "建设", "实施", "增设", "创建", "评选", "开展", "提升", "完善", "落实",
+               "加强", "发展", "教育", "全面", "推动", "深化", "新建", "办好", "组织", "印发", "争取", "设立",
+               "做好", "制定", "坚持", "服务", "建议", "要求")  # fmt: skip
+_NOT_PLACE_CLASSES = {"v", "vn", "vd", "a", "ad", "an", "d", "p", "c", "r", "m", "q", "u", "f"}
+_FUNCTION_CHARS = set("由的和与及为在对把将被等向从以于是")
+_STEM_BAD_LAST = set("地社校园辖片景学山牧城街小特全我本各")
+_SCOPE_RE = re.compile(r"(?:全|我|本)(省|市|县|区)")
+_REGION_STOP = set(
+    "全 我 本 各 城 市 县 社 校 园 辖 片 景 学 山 牧 新 老 东 西 南 北 中 地 示范 试验 先行 开发 保护 高新 "
+    "教育强 各县 省市 县市 市县 城乡 农村 民族 少数民族 边远 贫困 欠发达 发达 周边 其他 所在 所属 街 小 "
+    "特 一 二 三 本省 外 跨 国家级 省级 市级 县级 区级 盲 误 禁".split()
+)
+_LEVEL_OF_SUFFIX = {"省": "省", "自治区": "省", "市": "市", "州": "市", "自治州": "市", "盟": "市",
+                    "县": "县", "自治县": "县", "旗": "县", "区": "区"}  # fmt: skip
+
+
+def build_document(raw: RawDoc, cleaned: Cleaned, catalog_row: dict[str, str] | None = None) -> Document:
+    """Combine what the text says with what was given; given values always win."""
+    read = read_metadata(cleaned)
+    given = {**raw.given, **{k: v for k, v in (catalog_row or {}).items() if k in FIELDS and v}}
+    doc = Document(source=raw.source, title="", text=cleaned.text, raw=raw.text)
+    values: dict[str, object] = {}
+    provenance: dict[str, str] = {}
+    for name in FIELDS:
+        if name in given:
+            values[name] = _coerce(name, given[name])
+            provenance[name] = "given"
+        elif name in read and read[name][0] not in ("", None):
+            values[name], provenance[name] = read[name]
+    region = str(values.get("region") or "")
+    if region and "level" not in given:
+        values["level"], provenance["level"] = level_of(region), "inferred"
+    if region and not values.get("issuer"):
+        values["issuer"], provenance["issuer"] = f"{region}教育局", "inferred"
+    if not values.get("title"):
+        values["title"], provenance["title"] = _fallback_title(raw.source, values), "inferred"
+    return replace(doc, provenance=provenance, **values)
+
+
+def _coerce(name: str, value: str) -> object:
+    """Catalog and JSONL values are strings; the year is an int."""
+    if name == "year":
+        match = re.search(r"\d{4}", value)
+        return int(match.group()) if match else None
+    return value.strip()
+
+
+def _fallback_title(source: str, values: dict[str, object]) -> str:
+    """A readable title when the text has none: region and year if known, else the file name."""
+    region, year = values.get("region") or "", values.get("year")
+    if region and year:
+        return f"{region}{year}年教育工作"
+    return Path(source).stem
+
+
+def read_metadata(cleaned: Cleaned) -> dict[str, tuple[object, str]]:
+    """Every field the text itself supports, each with its provenance."""
+    text, header = cleaned.text, cleaned.header
+    lines = text.split("\n")
+    found: dict[str, tuple[object, str]] = {}
+    title = find_title(lines)
+    if title:
+        found["title"] = (title, "read")
+    doc_number = header.get("文号") or header.get("发文字号") or _first_match(_DOC_NUMBER_RE, text[:3000])
+    if doc_number:
+        found["doc_number"] = (doc_number, "read")
+    date = _header_date(header) or _signature_date(lines)
+    if date:
+        found["date"] = (date, "read")
+    year = find_year(title, doc_number, date, header, text)
+    if year:
+        found["year"] = year
+    issuer = header.get("发布机构") or header.get("发文机关") or _issuer_line(lines)
+    region = find_region(title, issuer, text)
+    if region:
+        found["region"] = (region, "read")
+    if issuer:
+        found["issuer"] = (issuer, "read")
+    return found
+
+
+def find_title(lines: list[str]) -> str:
+    """The plan's title: the one named in a cover notice, else an early short line that reads like one."""
+    head = lines[:15]
+    for line in head:
+        if match := _NOTICE_RE.search(line):
+            return match.group(1).strip("《》")
+    for line in head:
+        if 6 <= len(line) <= 60 and line[-1] not in "。；;，,：:" and any(w in line for w in _TITLE_WORDS):
+            if not re.match(r"^[一二三四五六七八九十\d（(]", line):
+                return line
+    return ""
+
+
+def find_year(title: str, doc_number: str, date: str, header: dict[str, str], text: str):
+    """The plan's own year: title, then 文号, then dated header/signature, then the opening sentence."""
+    if title and (match := _YEAR_IN_TITLE_RE.search(title)):
+        return int(match.group(1)), "read"
+    if doc_number and (match := re.search(r"(?:19|20)\d{2}", doc_number)):
+        return int(match.group()), "read"
+    if date:
+        return int(date[:4]), "read"
+    opening = text[:200]
+    if match := re.search(r"((?:19|20)\d{2})年(?:是|全|我|本|教育|工作)", opening):
+        return int(match.group(1)), "read"
+    if upload := header.get("上传时间"):
+        return int(upload[:4]), "inferred"
+    return None
+
+
+def _header_date(header: dict[str, str]) -> str:
+    """ISO date from a header block field."""
+    for key in ("成文日期", "发布日期", "生成日期"):
+        if key in header and (match := _ISO_DATE_RE.search(header[key])):
+            return _iso(*match.groups())
+    return ""
+
+
+def _signature_date(lines: list[str]) -> str:
+    """The date line under a cover notice's signature (e.g. 2023年3月24日), if one stands alone."""
+    for line in lines[:30]:
+        if match := _CN_DATE_RE.match(line):
+            return _iso(*match.groups())
+    return ""
+
+
+def _iso(year: str, month: str, day: str) -> str:
+    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+
+
+def _issuer_line(lines: list[str]) -> str:
+    """An issuing body standing alone on a line (the cover notice's signature), or leading the title."""
+    for line in lines[:30]:
+        if _ISSUER_RE.match(line):
+            return line
+    for line in lines[:3]:
+        if match := re.match(r"^([\u4e00-\u9fff]{2,20}?(?:教育局|教育厅|教育委员会|教体局))关于", line):
+            return match.group(1)
+    return ""
+
+
+def find_region(title: str, issuer: str, text: str) -> str:
+    """The plan's place: from the title or issuer, else the commonest place of the plan's own scope.
+
+    A plan says 全区/全县/我市 when speaking of itself, first of all in its opening; the place names of
+    that level which occur most are its region (seed 003 has no title but says 全区 and 未央区).
+    """
+    for source in (title, issuer):
+        names = _region_names(source, leading=True)
+        if names:
+            return names[0]
+    scope = _SCOPE_RE.search(text)
+    if not scope:
+        return ""
+    same_level = [n for n in _region_names(text) if level_of(n) == scope.group(1)]
+    return Counter(same_level).most_common(1)[0][0] if same_level else ""
+
+
+def _region_names(text: str, leading: bool = False) -> list[str]:
+    """Place names with an administrative suffix standing at a word boundary, placeholders excluded.
+
+    ``leading`` (titles, issuers) accepts only a name at the start, after an optional 关于.
+    """
+    pattern = _LEADING_REGION_RE if leading else _BOUNDED_REGION_RE
+    out = []
+    for match in pattern.finditer(text):
+        stem, suffix = match.group("stem"), match.group("suffix")
+        if stem in _REGION_STOP or stem[-1] in _STEM_BAD_LAST or any(v in stem for v in _STEM_VERBS):
+            continue
+        if "x" in stem.lower() or any(c in _FUNCTION_CHARS for c in stem[1:]) or _word_class(stem) in _NOT_PLACE_CLASSES:
+            continue
+        out.append(stem + suffix)
+    return out
+
+
+def _word_class(word: str) -> str:
+    """jieba's part-of-speech tag for a dictionary word ("" if unknown): verbs are not place names."""
+    from jieba import posseg
+
+    return posseg.dt.word_tag_tab.get(word, "")
+
+
+def level_of(region: str) -> str:
+    """Administrative level from a place name's suffix."""
+    for suffix in sorted(_LEVEL_OF_SUFFIX, key=len, reverse=True):
+        if region.endswith(suffix):
+            return _LEVEL_OF_SUFFIX[suffix]
+    return ""
+
+
+def _first_match(pattern: re.Pattern[str], text: str) -> str:
+    match = pattern.search(text)
+    return match.group(0).replace(" ", "") if match else ""
+
+
+def read_catalog(corpus_root: Path) -> dict[str, dict[str, str]]:
+    """Rows of ``catalog.csv`` keyed by source; empty cells mean "not given"."""
+    path = Path(corpus_root) / CATALOG_NAME
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.DictReader(handle)
+        return {row["source"].strip(): {k: (v or "").strip() for k, v in row.items()} for row in rows if row.get("source")}

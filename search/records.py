@@ -1,0 +1,96 @@
+"""Typed records passed between pipeline stages (load → clean → metadata → chunk → index → retrieve).
+
+Each stage takes and returns these plain dataclasses, so any stage can be tested with hand-made
+records and none needs to know how the one before it works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RawDoc:
+    """A file (or JSONL record) as loaded: decoded text plus whatever metadata the container gave."""
+
+    source: str  # path relative to the corpus root, or the JSONL id/docid
+    text: str
+    fmt: str  # txt, md, docx, pdf, html, jsonl
+    given: dict[str, str] = field(default_factory=dict)  # metadata supplied by the container (JSONL fields)
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """A file that could not be loaded, with a one-line reason a user can act on."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned plan with its metadata; ``provenance`` says per field whether it was read or given."""
+
+    source: str
+    title: str
+    text: str  # cleaned text, the basis of clauses and the census
+    raw: str  # text as loaded, kept for display
+    issuer: str = ""
+    region: str = ""
+    level: str = ""  # 省 / 市 / 县 / 区 or ""
+    year: int | None = None
+    doc_number: str = ""  # 文号, e.g. 高教发〔2023〕1号
+    date: str = ""  # ISO date, e.g. 2023-03-24
+    provenance: dict[str, str] = field(default_factory=dict)  # field -> "read" | "given"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One numbered item (or one part of a long item) with its heading path and citation address."""
+
+    clause_id: str
+    source: str
+    address: str  # e.g. 三（二）6, empty for unnumbered text
+    path: tuple[str, ...]  # heading texts, outermost first, ending with the item's own heading
+    text: str  # the item's text, its own number included
+    start: int  # offsets into Document.text
+    end: int
+    part: int = 0  # 0 for a whole item; 1, 2, … for the parts of a split item
+    seq: int = 0  # position of the clause within its document
+
+
+@dataclass
+class Hit:
+    """A retrieved clause with its document, fused score, per-leg scores and marked query terms."""
+
+    clause: Clause
+    document: Document
+    score: float
+    legs: dict[str, float] = field(default_factory=dict)  # dense, keyword, document
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # offsets into clause.text
+    context: list[Clause] = field(default_factory=list)  # neighbouring clauses, on request
+
+    @property
+    def citation(self) -> str:
+        """Title · issuer · year · address: how every answer names its source."""
+        return citation(self.document, self.clause)
+
+    def to_json(self) -> dict:
+        d, c = self.document, self.clause
+        return {
+            "source": d.source, "title": d.title, "issuer": d.issuer, "region": d.region, "level": d.level,
+            "year": d.year, "address": c.address, "part": c.part, "path": list(c.path), "text": c.text,
+            "score": round(float(self.score), 6), "legs": {k: round(float(v), 6) for k, v in self.legs.items()},
+            "clause_id": c.clause_id, "citation": self.citation, "highlights": [list(h) for h in self.highlights],
+            "context": [{"address": x.address, "text": x.text, "clause_id": x.clause_id} for x in self.context],
+        }  # fmt: skip
+
+
+def citation(document: Document, clause: Clause) -> str:
+    """Human citation string; unknown fields are left out rather than shown empty."""
+    address = clause.address + (f" 之{clause.part}" if clause.part else "")
+    year = str(document.year) if document.year else ""
+    return " · ".join(x for x in (document.title, document.issuer, year, address) if x)

@@ -1,0 +1,331 @@
+"""Hybrid retrieval: dense clauses, BM25 clauses and BM25 documents, fused; filters applied inside.
+
+Why three legs: a clause embedding captures what an item is about; BM25 over the clause catches exact
+policy terms and numbers the encoder blurs; BM25 over the whole document adds document-level
+evidence (a notice that talks about the topic throughout outranks one that mentions it once).
+Each leg is min-max normalised over the candidate pool and combined with weights tuned on the NCP
+set (bench/eval_ncp.py). Filters become masks on every leg before ranking, so a filtered query
+still returns k results whenever k exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .keyword import Tokenizer, normalise
+from .records import Clause, Document, Hit
+from .store import Store, check_model, clause_from_row, document_from_row, open_store
+
+MAX_QUERY_CHARS = 2000
+LEVELS = ("省", "市", "县", "区")
+
+
+class QueryError(UserError, ValueError):
+    """A query or filter the user must change; the message says how."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fusion weights and candidate depth (defaults tuned on the NCP set, see bench/eval_ncp.py)."""
+
+    dense: float = 0.45
+    keyword: float = 0.25
+    document: float = 0.30
+    quoted: float = 0.5  # bonus for a clause containing every quoted term of the query
+    depth: int = 200  # candidates taken from each clause leg
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied inside retrieval."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    issuer: str = ""  # substring of issuer, region or title
+    level: str = ""  # 省 / 市 / 县 / 区
+    source: str = ""  # substring of the source path or id
+
+    @classmethod
+    def parse(cls, year: str | None = None, issuer: str = "", level: str = "", source: str = "") -> Filters:
+        """Filters from user text: ``year`` is 2021, 2020-2023, 2020- or -2023."""
+        year_from = year_to = None
+        if year and year.strip():
+            match = re.fullmatch(r"\s*(\d{4})?\s*(-|–|~|至)?\s*(\d{4})?\s*", year)
+            if not match or not (match.group(1) or match.group(3)):
+                raise QueryError(f"bad year filter '{year}': use 2021, 2020-2023, 2020- or -2023")
+            year_from = int(match.group(1)) if match.group(1) else None
+            year_to = int(match.group(3)) if match.group(3) else (year_from if not match.group(2) else None)
+            if year_from and year_to and year_from > year_to:
+                raise QueryError(f"bad year filter '{year}': the first year is after the second")
+        if level and level not in LEVELS:
+            raise QueryError(f"bad level '{level}': use one of {' '.join(LEVELS)}")
+        return cls(year_from, year_to, (issuer or "").strip(), level or "", (source or "").strip())
+
+    @property
+    def active(self) -> bool:
+        return any((self.year_from, self.year_to, self.issuer, self.level, self.source))
+
+    def sql(self) -> tuple[str, list]:
+        """WHERE clause over the documents table."""
+        parts, args = [], []
+        if self.year_from is not None:
+            parts.append("year >= ?")
+            args.append(self.year_from)
+        if self.year_to is not None:
+            parts.append("year <= ?")
+            args.append(self.year_to)
+        if self.issuer:
+            parts.append("(instr(issuer, ?) OR instr(region, ?) OR instr(title, ?))")
+            args += [self.issuer] * 3
+        if self.level:
+            parts.append("level = ?")
+            args.append(self.level)
+        if self.source:
+            parts.append("instr(source, ?)")
+            args.append(self.source)
+        return " AND ".join(parts) or "1", args
+
+
+@dataclass
+class _Pool:
+    """Candidate rows with their raw per-leg scores."""
+
+    rows: np.ndarray
+    dense: np.ndarray
+    keyword: np.ndarray
+    document: np.ndarray
+    quoted: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+class Searcher:
+    """Everything a query needs, loaded once: the store, the encoder and the tokenizer."""
+
+    def __init__(self, store: Store, encoder, weights: Weights | None = None) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.weights = weights or Weights()
+        self.tokenizer = Tokenizer(store.terms)
+        rows = store.db.execute("SELECT c.vec, d.doc_row FROM clauses c JOIN documents d USING(source) ORDER BY c.vec")
+        self.clause_doc = np.array([r[1] for r in rows], dtype=np.int64)
+        self.n_docs = int(store.manifest["n_documents"])
+
+    @classmethod
+    def open(cls, index_dir: Path, model: str | None = None, encoder=None, check: bool = True) -> Searcher:
+        """Open an index; the encoder defaults to the model the index was built with."""
+        store = open_store(Path(index_dir), check=check)
+        check_model(store.manifest, model if encoder is None else encoder.name)
+        if encoder is None:
+            from .encoder import load_encoder
+
+            encoder = load_encoder(store.manifest["model"])
+        return cls(store, encoder)
+
+    # ---- public API -------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, context: int = 0) -> list[Hit]:
+        """The k best clauses for ``query``; near-duplicates from the same source are listed once."""
+        query = check_query(query)
+        if k < 1:
+            raise QueryError("k must be at least 1")
+        rows, scores, legs = self.rank(query, filters or Filters(), k * 3 + 10)
+        return self._hits(query, rows, scores, legs, k, context)
+
+    def rank(self, query: str, filters: Filters, limit: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Fused ranking of clause rows (best first), with per-leg normalised scores."""
+        clause_mask, doc_mask = self.masks(filters)
+        if clause_mask is not None and not clause_mask.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0), {}
+        pool = self._pool(query, clause_mask, doc_mask)
+        if len(pool.rows) == 0:
+            return pool.rows, np.zeros(0), {}
+        w = self.weights
+        legs = {"dense": _minmax(pool.dense), "keyword": _minmax(pool.keyword), "document": _minmax(pool.document)}
+        fused = w.dense * legs["dense"] + w.keyword * legs["keyword"] + w.document * legs["document"]
+        fused = fused + w.quoted * pool.quoted
+        order = np.argsort(-fused, kind="stable")[:limit]
+        return pool.rows[order], fused[order], {name: leg[order] for name, leg in legs.items()}
+
+    def masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Boolean masks over clause rows and document rows, or None when nothing is filtered."""
+        if not filters.active:
+            return None, None
+        where, args = filters.sql()
+        doc_rows = [r[0] for r in self.store.db.execute(f"SELECT doc_row FROM documents WHERE {where}", args)]
+        doc_mask = np.zeros(self.n_docs, dtype=bool)
+        doc_mask[doc_rows] = True
+        return doc_mask[self.clause_doc], doc_mask
+
+    # ---- legs -------------------------------------------------------------------------------------
+    def _pool(self, query: str, clause_mask: np.ndarray | None, doc_mask: np.ndarray | None) -> _Pool:
+        tokens = self.tokenizer(query)
+        keyword = self.store.bm25_clauses.scores(tokens, clause_mask)
+        document = self.store.bm25_documents.scores(tokens, doc_mask)
+        dense_rows, dense_scores = self._dense(query, clause_mask)
+        depth = self.weights.depth
+        kw_rows = _top(keyword, depth, clause_mask)
+        rows = np.union1d(dense_rows, kw_rows).astype(np.int64)
+        dense = self._dense_scores(query, rows, dense_rows, dense_scores)
+        pool = _Pool(rows, dense, keyword[rows], document[self.clause_doc[rows]])
+        pool.quoted = self._quoted_bonus(query, rows)
+        return pool
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        return np.asarray(self.encoder.encode_queries([query]), dtype=np.float32)
+
+    def _dense(self, query: str, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Top rows by inner product, searching only allowed rows when filtered."""
+        import faiss
+
+        n = self.store.faiss_index.ntotal
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        vector = self._query_vector(query)
+        self._last_vector = vector
+        depth = min(self.weights.depth, n if mask is None else int(mask.sum()))
+        params = None
+        if mask is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+        scores, rows = self.store.faiss_index.search(vector, depth, params=params)
+        keep = rows[0] >= 0
+        return rows[0][keep].astype(np.int64), scores[0][keep]
+
+    def _dense_scores(self, query: str, rows: np.ndarray, dense_rows: np.ndarray, dense_scores: np.ndarray):
+        """Cosine for every pooled row: known for dense hits, reconstructed for keyword-only ones."""
+        lookup = dict(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
+        missing = [r for r in rows.tolist() if r not in lookup]
+        if missing:
+            vectors = np.stack([self.store.faiss_index.reconstruct(int(r)) for r in missing])
+            for r, s in zip(missing, vectors @ self._last_vector[0], strict=True):
+                lookup[r] = float(s)
+        return np.array([lookup[r] for r in rows.tolist()], dtype=np.float32)
+
+    def _quoted_bonus(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """1 for pooled clauses containing every quoted term of the query, else 0."""
+        terms = quoted_terms(query)
+        if not terms or len(rows) == 0:
+            return np.zeros(len(rows), dtype=np.float32)
+        texts = self._norm_texts(rows)
+        return np.array([all(t in text for t in terms) for text in texts], dtype=np.float32)
+
+    def _norm_texts(self, rows: np.ndarray) -> list[str]:
+        marks = ",".join("?" * len(rows))
+        found = dict(self.store.db.execute(f"SELECT vec, norm_text FROM clauses WHERE vec IN ({marks})", rows.tolist()))
+        return [found[int(r)] for r in rows]
+
+    # ---- hits -------------------------------------------------------------------------------------
+    def _hits(self, query: str, rows, scores, legs, k: int, context: int) -> list[Hit]:
+        hits: list[Hit] = []
+        seen: dict[str, list[str]] = {}
+        terms = highlight_terms(query, self.tokenizer)
+        for i, row in enumerate(rows.tolist()):
+            clause, document = self.clause(row), None
+            key = normalise(re.sub(r"\s+", "", clause.text))
+            if any(_near_duplicate(key, other) for other in seen.get(clause.source, [])):
+                continue
+            seen.setdefault(clause.source, []).append(key)
+            document = self.document(clause.source)
+            hit = Hit(clause, document, float(scores[i]), {n: float(v[i]) for n, v in legs.items()},
+                      mark(clause.text, terms), self.neighbours(clause, context) if context else [])  # fmt: skip
+            hits.append(hit)
+            if len(hits) == k:
+                break
+        return hits
+
+    def clause(self, row: int) -> Clause:
+        return clause_from_row(self.store.db.execute("SELECT * FROM clauses WHERE vec = ?", (row,)).fetchone())
+
+    def clause_by_id(self, clause_id: str) -> Clause | None:
+        row = self.store.db.execute("SELECT * FROM clauses WHERE clause_id = ?", (clause_id,)).fetchone()
+        return clause_from_row(row) if row else None
+
+    def document(self, source: str) -> Document:
+        return document_from_row(self.store.db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone())
+
+    def documents(self) -> list[Document]:
+        rows = self.store.db.execute("SELECT * FROM documents ORDER BY year, source")
+        return [document_from_row(r) for r in rows]
+
+    def clauses_of(self, source: str) -> list[Clause]:
+        rows = self.store.db.execute("SELECT * FROM clauses WHERE source = ? ORDER BY seq", (source,))
+        return [clause_from_row(r) for r in rows]
+
+    def neighbours(self, clause: Clause, radius: int) -> list[Clause]:
+        """Clauses within ``radius`` positions of ``clause`` in its document (itself excluded)."""
+        rows = self.store.db.execute(
+            "SELECT * FROM clauses WHERE source = ? AND seq BETWEEN ? AND ? AND seq != ? ORDER BY seq",
+            (clause.source, clause.seq - radius, clause.seq + radius, clause.seq),
+        )
+        return [clause_from_row(r) for r in rows]
+
+
+def check_query(query: str) -> str:
+    """Reject empty queries; cut very long ones (a pasted page) to MAX_QUERY_CHARS."""
+    query = (query or "").strip()
+    if not query or not re.search(r"[\w\u4e00-\u9fff]", query):
+        raise QueryError("empty query: type some words to search for")
+    return query[:MAX_QUERY_CHARS]
+
+
+def quoted_terms(query: str) -> list[str]:
+    """Terms the user put in quotes (any quote style), normalised."""
+    norm = normalise(query)
+    return [t.strip() for t in re.findall(r'"([^"]{1,30})"', norm) if t.strip()]
+
+
+def highlight_terms(query: str, tokenizer: Tokenizer) -> list[str]:
+    """Terms to mark in results: quoted terms and query words of two or more characters."""
+    words = [t for t in tokenizer(query) if len(t) >= 2]
+    return sorted(set(quoted_terms(query) + words), key=len, reverse=True)
+
+
+def mark(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) spans of ``terms`` in ``text``, width- and case-insensitively.
+
+    NFKC can change string length for a few characters, so matching runs per character position on
+    the normalised form of each character to keep offsets in the original text.
+    """
+    if not terms:
+        return []
+    folded = "".join(normalise(ch)[:1] or ch for ch in text)
+    spans: list[tuple[int, int]] = []
+    taken = np.zeros(len(text) + 1, dtype=bool)
+    for term in terms:
+        for match in re.finditer(re.escape(term), folded):
+            a, b = match.span()
+            if not taken[a:b].any():
+                taken[a:b] = True
+                spans.append((a, b))
+    return sorted(spans)
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    """Same text, or one contained in the other, or nearly the same by character overlap."""
+    if a == b or (len(a) > 20 and (a in b or b in a)):
+        return True
+    if min(len(a), len(b)) < 40 or abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
+        return False
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.95 and SequenceMatcher(None, a, b).ratio() > 0.95
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    if len(values) == 0:
+        return values.astype(np.float32)
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-9:
+        return np.full(len(values), 1.0 if high > 0 else 0.0, dtype=np.float32)
+    return ((values - low) / (high - low)).astype(np.float32)
+
+
+def _top(scores: np.ndarray, depth: int, mask: np.ndarray | None) -> np.ndarray:
+    """Rows of the ``depth`` highest positive scores (allowed rows only)."""
+    positive = scores > 0 if mask is None else (scores > 0) & mask
+    candidates = np.flatnonzero(positive)
+    if len(candidates) > depth:
+        candidates = candidates[np.argpartition(-scores[candidates], depth)[:depth]]
+    return candidates

@@ -1,0 +1,305 @@
+"""The index directory: plain files written whole, swapped in atomically, verified on open.
+
+Layout of ``index/``::
+
+    CURRENT                 name of the live generation (replaced atomically with os.replace)
+    gen-<time>-<pid>/       one complete build
+        manifest.json       model, dimension, prompts, chunker version, corpus hash, versions, checksums
+        vectors.faiss       FAISS index (inner product over L2-normalised vectors)
+        records.sqlite      documents and clauses (row ``vec`` = position in vectors.faiss)
+        bm25_clauses/       bm25s arrays + JSON vocabulary (no pickles)
+        bm25_documents/
+        terms.json          policy terms added to jieba's dictionary
+
+A build writes a new generation and only then points CURRENT at it, so a crash at any moment leaves
+the previous index loadable; files are checked against the manifest's SHA-256 sums before use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .keyword import KeywordIndex, load_terms, save_terms
+from .records import Clause, Document
+
+FORMAT_VERSION = 1
+EXACT_LIMIT = 200_000  # up to this many vectors the FAISS index is exact (flat); above it HNSW
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+HNSW_EF_CONSTRUCTION = 80
+CURRENT = "CURRENT"
+
+_SCHEMA = """
+CREATE TABLE documents (
+    source TEXT PRIMARY KEY, title TEXT, issuer TEXT, region TEXT, level TEXT, year INTEGER,
+    doc_number TEXT, date TEXT, text TEXT, raw TEXT, norm_text TEXT, provenance TEXT, doc_row INTEGER);
+CREATE TABLE clauses (
+    vec INTEGER PRIMARY KEY, clause_id TEXT UNIQUE, source TEXT, address TEXT, path TEXT, text TEXT,
+    norm_text TEXT, start INTEGER, "end" INTEGER, part INTEGER, seq INTEGER, embed_key TEXT);
+CREATE INDEX clauses_source ON clauses(source, seq);
+"""
+
+
+class IndexError_(UserError, RuntimeError):
+    """Base for index problems; messages say what to do."""
+
+
+class NoIndex(IndexError_):
+    pass
+
+
+class CorruptIndex(IndexError_):
+    pass
+
+
+class ModelMismatch(IndexError_):
+    pass
+
+
+@dataclass
+class BuildPayload:
+    """Everything one generation holds, in vector order."""
+
+    documents: list[Document]
+    clauses: list[Clause]
+    vectors: np.ndarray
+    embed_keys: list[str]
+    clause_tokens: list[list[str]]
+    doc_tokens: list[list[str]]
+    terms: list[str]
+    manifest: dict
+
+
+def write_generation(index_dir: Path, payload: BuildPayload) -> Path:
+    """Write a complete generation beside the live one, verify it, then make it current."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    gen = index_dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = gen.with_name(gen.name + ".tmp")
+    tmp.mkdir()
+    try:
+        faiss_info = _write_faiss(tmp / "vectors.faiss", payload.vectors)
+        _write_sqlite(tmp / "records.sqlite", payload)
+        KeywordIndex.build(payload.clause_tokens).save(tmp / "bm25_clauses")
+        KeywordIndex.build(payload.doc_tokens).save(tmp / "bm25_documents")
+        save_terms(tmp / "terms.json", payload.terms)
+        manifest = {**payload.manifest, "format_version": FORMAT_VERSION, "faiss": faiss_info,
+                    "n_documents": len(payload.documents), "n_clauses": len(payload.clauses),
+                    "files": _checksums(tmp)}  # fmt: skip
+        _write_json(tmp / "manifest.json", manifest)
+        _fsync_tree(tmp)
+        tmp.rename(gen)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point_current(index_dir, gen.name)
+    _remove_stale(index_dir, keep=gen.name)
+    return gen
+
+
+def _write_faiss(path: Path, vectors: np.ndarray) -> dict:
+    """Exact inner-product search for small corpora, HNSW above EXACT_LIMIT; the choice is recorded."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
+    if len(vectors) <= EXACT_LIMIT:
+        index, info = faiss.IndexFlatIP(dim), {"type": "flat", "metric": "inner_product"}
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        info = {"type": "hnsw", "metric": "inner_product", "M": HNSW_M, "ef_search": HNSW_EF_SEARCH,
+                "ef_construction": HNSW_EF_CONSTRUCTION}  # fmt: skip
+    if len(vectors):
+        index.add(vectors)
+    faiss.write_index(index, str(path))
+    return {**info, "exact_limit": EXACT_LIMIT}
+
+
+def _write_sqlite(path: Path, payload: BuildPayload) -> None:
+    from .keyword import normalise
+
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(_SCHEMA)
+        con.executemany(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(d.source, d.title, d.issuer, d.region, d.level, d.year, d.doc_number, d.date, d.text, d.raw,
+              normalise(d.text), json.dumps(d.provenance, ensure_ascii=False), row)
+             for row, d in enumerate(payload.documents)],
+        )  # fmt: skip
+        con.executemany(
+            "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(vec, c.clause_id, c.source, c.address, json.dumps(c.path, ensure_ascii=False), c.text,
+              normalise(c.text), c.start, c.end, c.part, c.seq, key)
+             for vec, (c, key) in enumerate(zip(payload.clauses, payload.embed_keys, strict=True))],
+        )  # fmt: skip
+        con.commit()
+    finally:
+        con.close()
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file so a power cut after the swap cannot leave a half-written generation."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f"{CURRENT}.tmp"
+    tmp.write_text(name + "\n", encoding="utf-8")
+    with tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+
+
+def _remove_stale(index_dir: Path, keep: str) -> None:
+    """Drop older generations and leftovers of interrupted builds (best effort)."""
+    for path in index_dir.glob("gen-*"):
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_generation(index_dir: Path) -> Path:
+    """The live generation folder, or NoIndex with the command that makes one."""
+    index_dir = Path(index_dir)
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        raise NoIndex(f"no index in {index_dir}: build one with 'policy-search build CORPUS --index {index_dir}'")
+    gen = index_dir / pointer.read_text(encoding="utf-8").strip()
+    if not gen.is_dir():
+        raise CorruptIndex(f"index {index_dir} points at a missing build ({gen.name}): rebuild it")
+    return gen
+
+
+def read_manifest(gen: Path) -> dict:
+    try:
+        return json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise CorruptIndex(f"index manifest in {gen} is unreadable ({err}): rebuild the index") from err
+
+
+def verify(gen: Path, manifest: dict) -> None:
+    """Refuse files whose checksum differs from the manifest (truncated, corrupted or swapped)."""
+    for name, expected in manifest.get("files", {}).items():
+        path = gen / name
+        if not path.is_file() or _sha256(path) != expected:
+            raise CorruptIndex(f"index file {name} is damaged or missing (checksum mismatch): rebuild the index")
+
+
+@dataclass
+class Store:
+    """An opened generation: FAISS, both BM25 indexes, the SQLite records and the manifest."""
+
+    path: Path
+    manifest: dict
+    faiss_index: object
+    bm25_clauses: KeywordIndex
+    bm25_documents: KeywordIndex
+    db: sqlite3.Connection
+    terms: list[str]
+
+    @property
+    def n_clauses(self) -> int:
+        return int(self.manifest["n_clauses"])
+
+    def reconstruct(self) -> np.ndarray:
+        """All stored vectors, in row order (used to reuse embeddings on rebuild)."""
+        n = self.faiss_index.ntotal
+        if n == 0:
+            return np.zeros((0, int(self.manifest["dim"])), dtype=np.float32)
+        return self.faiss_index.reconstruct_n(0, n)
+
+
+def open_store(index_dir: Path, check: bool = True) -> Store:
+    """Open the live generation read-only, verifying checksums unless ``check`` is False."""
+    import faiss
+
+    gen = current_generation(index_dir)
+    manifest = read_manifest(gen)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise CorruptIndex(f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: rebuild it")
+    if check:
+        verify(gen, manifest)
+    try:
+        index = faiss.read_index(str(gen / "vectors.faiss"))
+        if manifest["faiss"]["type"] == "hnsw":
+            index.hnsw.efSearch = int(manifest["faiss"]["ef_search"])
+        db = sqlite3.connect(f"file:{gen / 'records.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        store = Store(gen, manifest, index, KeywordIndex.load(gen / "bm25_clauses"),
+                      KeywordIndex.load(gen / "bm25_documents"), db, load_terms(gen / "terms.json"))  # fmt: skip
+    except (RuntimeError, sqlite3.Error, OSError, ValueError, KeyError) as err:
+        raise CorruptIndex(f"index in {gen} cannot be read ({err}): rebuild it") from err
+    return store
+
+
+def check_model(manifest: dict, model: str | None) -> None:
+    """Refuse to search an index with a different model than it was built with."""
+    built = manifest.get("model")
+    if model is not None and built != model:
+        raise ModelMismatch(
+            f"index was built with model '{built}', not '{model}': search with --model {built} "
+            f"or rebuild the index with --model {model}"
+        )
+
+
+def document_from_row(row: sqlite3.Row | tuple) -> Document:
+    """Rebuild a Document from its SQLite row (column order of the documents table)."""
+    source, title, issuer, region, level, year, doc_number, date, text, raw, _norm, prov, _row = row
+    return Document(source=source, title=title, text=text, raw=raw, issuer=issuer, region=region, level=level,
+                    year=year, doc_number=doc_number, date=date, provenance=json.loads(prov))  # fmt: skip
+
+
+def clause_from_row(row: sqlite3.Row | tuple) -> Clause:
+    """Rebuild a Clause from its SQLite row (column order of the clauses table)."""
+    _vec, clause_id, source, address, path, text, _norm, start, end, part, seq, _key = row
+    return Clause(clause_id=clause_id, source=source, address=address, path=tuple(json.loads(path)), text=text,
+                  start=start, end=end, part=part, seq=seq)  # fmt: skip
+
+
+def manifest_base(**fields) -> dict:
+    """Common manifest fields: library versions and build time."""
+    import bm25s
+    import faiss
+    import jieba
+
+    versions = {"faiss": faiss.__version__, "bm25s": bm25s.__version__, "jieba": jieba.__version__,
+                "numpy": np.__version__}  # fmt: skip
+    try:
+        import sentence_transformers
+        import torch
+
+        versions |= {"sentence_transformers": sentence_transformers.__version__, "torch": torch.__version__}
+    except ImportError:
+        pass
+    return {**fields, "libraries": versions, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
