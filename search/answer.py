@@ -20,6 +20,7 @@ from .retrieve import Filters, Searcher, check_query
 
 _SENTENCE_RE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 _NUMBER_QUESTION_RE = re.compile(r"多少|几|数量|比例|金额|投资|资金|万元|亿元|人数|%|率")
+SECOND_SENTENCE = 0.8  # further sentences must score this share of the best one
 MIN_SUPPORT = 0.34  # share of the question's words a sentence must contain to count as an answer
 
 
@@ -55,20 +56,28 @@ def ask(searcher: Searcher, question: str, k: int = 6, filters: Filters | None =
 
 
 def extract(question: str, hits: list[Hit], tokenizer) -> Answer:
-    """Best one to three sentences, each cited by its clause's number among the citations."""
+    """Best one to three sentences, each cited by its clause's number among the citations.
+
+    Question words that name the plan itself (高台县, 2023) are met by the document's metadata, so
+    they count for every sentence of that plan; the sentence must supply the rest.
+    """
     words = set(tokenizer(question))
     wants_number = bool(_NUMBER_QUESTION_RE.search(question))
     scored = []
     for rank, hit in enumerate(hits):
+        meta = set(tokenizer(f"{hit.document.title} {hit.document.issuer} {hit.document.year or ''}"))
         for sentence in _SENTENCE_RE.findall(hit.clause.text):
             sentence = sentence.strip()
-            if len(sentence) < 6:
+            if len(sentence) < 6 or sentence == hit.document.title:
                 continue
-            support = len(words & set(tokenizer(sentence))) / max(1, len(words))
+            own = words & set(tokenizer(sentence))
+            support = len(own | (words & meta)) / max(1, len(words))
             bonus = 0.15 if wants_number and re.search(r"\d", sentence) else 0.0
-            scored.append((support + bonus + 0.1 * hit.score - 0.02 * rank, support, sentence, rank))
+            score = support + 0.5 * len(own) / max(1, len(words)) + bonus + 0.1 * hit.score - 0.02 * rank
+            scored.append((score, support if own else 0.0, sentence, rank))
     scored.sort(key=lambda s: -s[0])
-    chosen = [s for s in scored if s[1] >= MIN_SUPPORT][:3]
+    chosen = [s for s in scored if s[1] >= MIN_SUPPORT]
+    chosen = [s for s in chosen if s[0] >= SECOND_SENTENCE * chosen[0][0]][:3] if chosen else []
     if not chosen:
         return Answer(question, "", [], mode="none", note="nothing in the indexed plans answers this question")
     ranks = sorted({s[3] for s in chosen})

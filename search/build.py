@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .clauses import CHUNKER_VERSION
+from .clauses import CHUNKER_VERSION, clause_id
 from .keyword import Tokenizer, normalise, policy_terms
 from .pipeline import ParsedDoc, parse_corpus
 from .records import Clause, Document, LoadProblem
@@ -45,12 +46,33 @@ def embed_key(model: str, text: str) -> str:
     return hashlib.sha1(f"{model}\x1f{text}".encode()).hexdigest()
 
 
-def collect(corpus: Path) -> tuple[list[ParsedDoc], list[LoadProblem]]:
-    """Parse the corpus; identical documents under two names are indexed once and reported."""
+def _roots(corpus: Path | Sequence[Path]) -> list[Path]:
+    return [Path(corpus)] if isinstance(corpus, (str, Path)) else [Path(c) for c in corpus]
+
+
+def _parse_roots(roots: list[Path]):
+    """Parse each root; sources of the second and later roots are prefixed with the root's name."""
+    for i, root in enumerate(roots):
+        if i and not root.exists():
+            continue
+        for item in parse_corpus(root):
+            if i == 0:
+                yield item
+            elif isinstance(item, LoadProblem):
+                yield LoadProblem(f"{root.name}/{item.source}", item.reason)
+            else:
+                document = replace(item.document, source=f"{root.name}/{item.document.source}")
+                clauses = [replace(c, source=document.source, clause_id=clause_id(document.source, c.address, c.part, c.text))
+                           for c in item.clauses]  # fmt: skip
+                yield ParsedDoc(document, clauses)
+
+
+def collect(corpus: Path | Sequence[Path]) -> tuple[list[ParsedDoc], list[LoadProblem]]:
+    """Parse the corpus (one or more roots); identical documents are indexed once and reported."""
     parsed: list[ParsedDoc] = []
     problems: list[LoadProblem] = []
     seen: dict[str, str] = {}
-    for item in parse_corpus(Path(corpus)):
+    for item in _parse_roots(_roots(corpus)):
         if isinstance(item, LoadProblem):
             problems.append(item)
             continue
@@ -86,8 +108,8 @@ def previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
         store.db.close()
 
 
-def build_index(corpus: Path, index_dir: Path, encoder, progress: bool = False) -> BuildReport:
-    """Parse ``corpus`` and write a new index generation into ``index_dir``."""
+def build_index(corpus: Path | Sequence[Path], index_dir: Path, encoder, progress: bool = False) -> BuildReport:
+    """Parse ``corpus`` (a folder, a JSONL file, or several) and write a new generation into ``index_dir``."""
     started = time.perf_counter()
     parsed, problems = collect(corpus)
     documents = [p.document for p in parsed]
@@ -109,7 +131,7 @@ def build_index(corpus: Path, index_dir: Path, encoder, progress: bool = False) 
     doc_tokens = [tokenizer(f"{d.title} {d.issuer} {d.text}") for d in documents]
     manifest = manifest_base(
         model=encoder.name, dim=encoder.dim, prompts=dict(encoder.prompts), chunker_version=CHUNKER_VERSION,
-        corpus=str(corpus), corpus_hash=corpus_hash(parsed), embedded=len(missing), reused=len(keys) - len(missing),
+        corpus=[str(r) for r in _roots(corpus)], corpus_hash=corpus_hash(parsed), embedded=len(missing), reused=len(keys) - len(missing),
     )  # fmt: skip
     payload = BuildPayload(documents, [c for _, c in pairs], vectors, keys, clause_tokens, doc_tokens, terms, manifest)
     gen = write_generation(Path(index_dir), payload)

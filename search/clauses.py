@@ -28,6 +28,7 @@ HEAD_CHARS = 40  # heading text kept in a path entry
 CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
 CN = "一二三四五六七八九十百零〇"
 _SENTENCE_RE = re.compile(r"(?<=[。！？；;!?])")
+_HEAD_END_RE = re.compile(r"[。；;！？]|[：:](?!\d)")  # a colon between digits is a ratio (师机比 1:1)
 _PUNCT_BEFORE = set("。；;：:，,！？!?\n”") | {" ", "\t", "\u3000"}
 
 # family -> (line-start pattern, inline pattern or None); group "n" holds the number
@@ -36,13 +37,14 @@ _FAMILIES: dict[str, tuple[str, str | None]] = {
     "article": (rf"第(?P<n>[{CN}]+)条", rf"(?<=[。；;\n])第(?P<n>[{CN}]+)条"),
     "cn": (rf"(?P<n>[{CN}]+)\s*[、．.](?![{CN}\d])", rf"(?<![{CN}第\d])(?P<n>[{CN}]+)、(?![{CN}\d、])"),
     "pcn": (rf"[（(](?P<n>[{CN}]+)[）)]", rf"(?<![第A-Za-z0-9（(])[（(](?P<n>[{CN}]+)[）)]"),
-    "num": (r"(?P<n>\d{1,4})(?:\s*[、．.](?!\d)|(?=[\u4e00-\u9fff]))", r"(?<=[ \u3000])(?P<n>\d{1,4})[、．.](?=[\u4e00-\u9fff“《])"),
+    "num": (r"(?P<n>\d{1,5})(?:\s*[、．.](?!\d)|(?=[\u4e00-\u9fff]))", r"(?<=[ \u3000])(?P<n>\d{1,5})[、．.](?=[\u4e00-\u9fff“《])"),
     "pnum": (r"[（(](?P<n>\d{1,3})[）)]", r"(?<=[ \u3000])[（(](?P<n>\d{1,2})[）)](?=[\u4e00-\u9fff“《])"),
     "circ": (r"(?P<n>[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])", None),
     "shi": (rf"(?P<n>[{CN}]{{1,3}})是(?=[\u4e00-\u9fff])", rf"(?<=[。；;：:，,])(?P<n>[{CN}]{{1,3}})是(?=[\u4e00-\u9fff])"),
 }
 _LINE_RES = {name: re.compile(pat) for name, (pat, _) in _FAMILIES.items()}
 _INLINE_RES = {name: re.compile(pat) for name, (_, pat) in _FAMILIES.items() if pat}
+_DIGITS_RE = re.compile(r"\d+")
 _NOT_AN_ITEM_AFTER_NUM = set("年月日号%％个万亿元所名人次届期项件台套条岁")
 
 
@@ -132,11 +134,8 @@ def _plausible(text: str, start: int, family: str, number: int, inline: bool, la
     """Whether a candidate is a real item: line starts are trusted, inline ones must continue a sequence."""
     if number < 1:
         return False
-    if family == "num":
-        after = text[start + len(str(number)) : start + len(str(number)) + 1]
-        glued = after and "\u4e00" <= after <= "\u9fff"
-        if glued and (after in _NOT_AN_ITEM_AFTER_NUM or number != last.get("num", 0) + 1):
-            return False
+    if family == "num" and not _plausible_num(text, start, number, last.get("num", 0)):
+        return False
     if not inline:
         return True
     previous = last.get(family, 0)
@@ -145,6 +144,17 @@ def _plausible(text: str, start: int, family: str, number: int, inline: bool, la
     if number == 1:
         return text[start - 1 : start] in _PUNCT_BEFORE
     return number == previous + 1
+
+
+def _plausible_num(text: str, start: int, number: int, previous: int) -> bool:
+    """Arabic numbers are also years, counts and codes ("2020年", "35所", "12366"): a number glued to
+    its text, or one past 99, counts only where it continues the sequence, and never before a unit."""
+    end = _DIGITS_RE.match(text, start).end()
+    after = text[end : end + 1]
+    glued = bool(after) and "\u4e00" <= after <= "\u9fff"
+    if glued and after in _NOT_AN_ITEM_AFTER_NUM:
+        return False
+    return not (glued or number > 99) or number == previous + 1
 
 
 def _drop_lonely_shi(markers: list[Marker]) -> list[Marker]:
@@ -185,7 +195,7 @@ def build_tree(text: str, markers: list[Marker]) -> _Node:
 def _heading(text: str, start: int, end: int) -> str:
     """The item's title: up to its first full stop or colon, or its whole first line if short."""
     line = text[start:end].split("\n", 1)[0].strip()
-    cut = re.search(r"[。：:；;！？]", line)
+    cut = _HEAD_END_RE.search(line)
     head = line[: cut.start()] if cut else line
     return head if len(head) <= HEAD_CHARS else head[:HEAD_CHARS] + "…"
 

@@ -130,7 +130,7 @@ def _drop_repeated_title(lines: list[str]) -> list[str]:
     seen: set[str] = set()
     out = []
     for line in lines:
-        short = 4 <= len(line) <= 40 and not line[-1] in "。；;"
+        short = 4 <= len(line) <= 40 and line[-1] not in "。；;"
         if short and line in seen:
             continue
         if short:

@@ -6,6 +6,7 @@ rest of a corpus from loading, and nothing is ever written back into the corpus 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ SUPPORTED = TEXT_EXTS | HTML_EXTS | {".docx", ".pdf", ".jsonl"}
 MAX_FILE_BYTES = 200 * 1024 * 1024
 JSONL_META = ("title", "issuer", "region", "level", "year", "doc_number", "date")
 SKIP_NAMES = {"catalog.csv", "README.md"}
+UNDECODABLE = "cannot decode the text (tried UTF-8, GB18030/GBK, UTF-16): re-save the file as UTF-8"
 
 
 class LoadError(UserError, ValueError):
@@ -38,11 +40,27 @@ def iter_corpus(root: Path) -> Iterator[RawDoc | LoadProblem]:
     if not root.is_dir():
         yield LoadProblem(str(root), "no such file or folder: pass a corpus folder or a .jsonl file")
         return
+    seen: dict[str, str] = {}  # text digest -> source of its first copy
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         if path.name in SKIP_NAMES or any(part.startswith(".") for part in Path(rel).parts):
             continue
-        yield from _load_any(path, rel, root)
+        for item in _load_any(path, rel, root):
+            yield _unless_duplicate(item, seen)
+
+
+def _unless_duplicate(item: RawDoc | LoadProblem, seen: dict[str, str]) -> RawDoc | LoadProblem:
+    """The same plan saved under two file names would be indexed and cited twice: keep the first.
+
+    Only files are compared; JSONL records carry their own ids, which benchmarks and users refer to.
+    """
+    if not isinstance(item, RawDoc) or item.fmt == "jsonl":
+        return item
+    digest = hashlib.sha1(" ".join(item.text.split()).encode()).hexdigest()
+    first = seen.setdefault(digest, item.source)
+    if first != item.source:
+        return LoadProblem(item.source, f"same text as {first}: skipped (remove one of the copies)")
+    return item
 
 
 def _load_any(path: Path, rel: str, root: Path) -> Iterator[RawDoc | LoadProblem]:
@@ -60,6 +78,8 @@ def _load_any(path: Path, rel: str, root: Path) -> Iterator[RawDoc | LoadProblem
         yield LoadProblem(rel, str(err))
     except OSError as err:
         yield LoadProblem(rel, f"cannot read file ({err.strerror or err})")
+    except Exception as err:  # a reader library choking on a malformed file must not stop the corpus
+        yield LoadProblem(rel, f"cannot parse this {ext.lstrip('.')} file ({type(err).__name__}: {err})")
 
 
 def load_file(path: Path, source: str | None = None) -> RawDoc:
@@ -94,18 +114,51 @@ def decode_bytes(data: bytes) -> str:
     """
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
-            return data.decode(codec, errors="replace")
+            return _plausible_text(_decode(data, codec), codec)
     if b"\x00" in data[:8192]:
         raise LoadError("binary file (contains NUL bytes): save it as text, .docx or .pdf")
     for codec in ("utf-8", "gb18030"):
         try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
+            return _plausible_text(data.decode(codec), codec)
+        except (UnicodeDecodeError, LoadError):
             continue
     best = from_bytes(data).best()
     if best is None:
-        raise LoadError("cannot detect the text encoding: re-save the file as UTF-8")
-    return str(best)
+        raise LoadError(UNDECODABLE)
+    return _plausible_text(str(best), best.encoding)
+
+
+def _decode(data: bytes, codec: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        raise LoadError(f"bytes that are not valid {codec} after its byte-order mark: re-save the file") from err
+
+
+def _plausible_text(text: str, codec: str) -> str:
+    """Reject decodings that are mostly symbols a plan never uses: random bytes decode as *something*
+    in GB18030 or UTF-16, and indexing that garbage is worse than reporting the file."""
+    sample = text[:20000]
+    readable = sum(1 for ch in sample if _is_plan_char(ch))
+    if sample and readable < 0.9 * len(sample):
+        raise LoadError(f"{UNDECODABLE} (read as {codec}, {len(sample) - readable} unreadable characters)")
+    return text
+
+
+def _is_plan_char(ch: str) -> bool:
+    """Characters a Chinese plan is made of: CJK ideographs and punctuation, full-width forms, ASCII."""
+    code = ord(ch)
+    return (
+        (32 <= code < 127 or ch in "\n\r\t")
+        or 0x4E00 <= code <= 0x9FFF
+        or 0x3000 <= code <= 0x303F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x2000 <= code <= 0x2BFF  # general punctuation, number forms, circled numbers, arrows, shapes
+        or 0x00A0 <= code <= 0x00BF  # Latin-1 signs (·, °, ±, §); not its letters, nor Cyrillic: those
+        or ch in "×÷"  # are what a misdetected single-byte code page turns Chinese bytes into
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+    )
 
 
 def read_docx(path: Path) -> str:
@@ -114,6 +167,9 @@ def read_docx(path: Path) -> str:
 
     if not zipfile.is_zipfile(path):
         raise LoadError("not a valid .docx (not a zip package): re-save it from Word or WPS")
+    with zipfile.ZipFile(path) as package:
+        if "word/document.xml" not in package.namelist():
+            raise LoadError("a zip file but not a Word document (no word/document.xml): re-save it from Word or WPS")
     try:
         document = docx.Document(str(path))
     except Exception as err:  # python-docx raises several unrelated types for broken packages
@@ -128,17 +184,25 @@ def read_docx(path: Path) -> str:
 def read_pdf(path: Path) -> str:
     """Text layer of a PDF; scanned PDFs have none and are reported, not silently skipped."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    if b"%%EOF" not in _tail(path, 2048):
+        raise LoadError("truncated PDF (no %%EOF end marker): download or export it again")
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as err:
-        raise LoadError(f"broken or truncated PDF ({err}): re-export it") from err
+    except Exception as err:  # pypdf raises many unrelated types for malformed files
+        raise LoadError(f"broken PDF ({type(err).__name__}: {err}): re-export it") from err
     text = "\n".join(pages)
     if not text.strip():
         raise LoadError("PDF has no text layer (a scan?): run OCR on it first")
     return text
+
+
+def _tail(path: Path, size: int) -> bytes:
+    """The last ``size`` bytes of a file, where a complete PDF keeps its end marker."""
+    with Path(path).open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - size))
+        return handle.read()
 
 
 class _TextExtractor(HTMLParser):

@@ -21,6 +21,7 @@ from .records import Document, RawDoc
 FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
 CATALOG_NAME = "catalog.csv"
 
+NOTICE_SPAN = 150  # a cover notice names the plan at the start of its line, not deep inside a paragraph
 _TITLE_WORDS = ("要点", "方案", "计划", "意见", "通知", "规划", "办法", "总结", "安排", "工作")
 _NOTICE_RE = re.compile(r"关于印发(?:《)?(.{4,60}?)(?:》)?的通知")
 _YEAR_IN_TITLE_RE = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -42,9 +43,7 @@ _FUNCTION_CHARS = set("由的和与及为在对把将被等向从以于是")
 _STEM_BAD_LAST = set("地社校园辖片景学山牧城街小特全我本各")
 _SCOPE_RE = re.compile(r"(?:全|我|本)(省|市|县|区)")
 _REGION_STOP = set(
-    "全 我 本 各 城 市 县 社 校 园 辖 片 景 学 山 牧 新 老 东 西 南 北 中 地 示范 试验 先行 开发 保护 高新 "
-    "教育强 各县 省市 县市 市县 城乡 农村 民族 少数民族 边远 贫困 欠发达 发达 周边 其他 所在 所属 街 小 "
-    "特 一 二 三 本省 外 跨 国家级 省级 市级 县级 区级 盲 误 禁".split()
+    ["全", "我", "本", "各", "城", "市", "县", "社", "校", "园", "辖", "片", "景", "学", "山", "牧", "新", "老", "东", "西", "南", "北", "中", "地", "示范", "试验", "先行", "开发", "保护", "高新", "教育强", "各县", "省市", "县市", "市县", "城乡", "农村", "民族", "少数民族", "边远", "贫困", "欠发达", "发达", "周边", "其他", "所在", "所属", "街", "小", "特", "一", "二", "三", "本省", "外", "跨", "国家级", "省级", "市级", "县级", "区级", "盲", "误", "禁"]
 )
 _LEVEL_OF_SUFFIX = {"省": "省", "自治区": "省", "市": "市", "州": "市", "自治州": "市", "盟": "市",
                     "县": "县", "自治县": "县", "旗": "县", "区": "区"}  # fmt: skip
@@ -119,13 +118,23 @@ def find_title(lines: list[str]) -> str:
     """The plan's title: the one named in a cover notice, else an early short line that reads like one."""
     head = lines[:15]
     for line in head:
-        if match := _NOTICE_RE.search(line):
+        if match := _NOTICE_RE.search(line[:NOTICE_SPAN]):
             return match.group(1).strip("《》")
     for line in head:
-        if 6 <= len(line) <= 60 and line[-1] not in "。；;，,：:" and any(w in line for w in _TITLE_WORDS):
-            if not re.match(r"^[一二三四五六七八九十\d（(]", line):
-                return line
-    return ""
+        if _reads_like_title(line) and any(w in line for w in _TITLE_WORDS):
+            return line
+    return _leading_title(lines[0] if lines else "")
+
+
+def _reads_like_title(line: str) -> bool:
+    """Short, not a sentence, not a numbered item."""
+    return 6 <= len(line) <= 60 and line[-1] not in "。；;，,：:" and not re.match(r"^[一二三四五六七八九十\d（(]", line)
+
+
+def _leading_title(line: str) -> str:
+    """A page flattened to one line (as in JSONL corpora) still starts with its title, then a space."""
+    head, sep, _ = line.partition(" ")
+    return head if sep and _reads_like_title(head) and not re.search(r"[。，,；;]", head) else ""
 
 
 def find_year(title: str, doc_number: str, date: str, header: dict[str, str], text: str):

@@ -286,20 +286,13 @@ def clause_from_row(row: sqlite3.Row | tuple) -> Clause:
 
 
 def manifest_base(**fields) -> dict:
-    """Common manifest fields: library versions and build time."""
-    import bm25s
-    import faiss
-    import jieba
+    """Common manifest fields: library versions (read from package metadata, nothing imported)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    versions = {"faiss": faiss.__version__, "bm25s": bm25s.__version__, "jieba": jieba.__version__,
-                "numpy": np.__version__}  # fmt: skip
-    try:
-        import sentence_transformers
-        import torch
-
-        versions |= {"sentence_transformers": sentence_transformers.__version__, "torch": torch.__version__}
-    except ImportError:
-        pass
+    versions = {}
+    for package in ("faiss-cpu", "bm25s", "jieba", "numpy", "sentence-transformers", "transformers", "torch"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            continue
     return {**fields, "libraries": versions, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-
-

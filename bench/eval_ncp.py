@@ -1,0 +1,436 @@
+"""Retrieval quality on the NCP policy-QA set: each leg alone, the default fusion, and a weight grid.
+
+    .venv/bin/python bench/eval_ncp.py            # legs + default fusion on all 400 queries
+    .venv/bin/python bench/eval_ncp.py --grid     # ... plus a dense/keyword/document/depth grid
+    .venv/bin/python bench/eval_ncp.py --quick    # first 80 queries only
+
+Metrics (per configuration, documents = documents of the ranked clauses, first occurrence kept):
+document Recall@1/5/10, MRR@10, "answer in top-5 passages" (the normalised, whitespace-free answer
+span lies inside one of the 5 best clauses) and "answer-bearing document recall@5" (any of the 5 best
+documents contains the answer span: about a fifth of the answers also appear in a duplicated notice).
+
+The legs are evaluated through ``Searcher.rank`` with other ``Weights``; the grid replicates rank's
+fusion in numpy over per-query leg scores computed once (checked against ``Searcher.rank``). The grid
+is tuned on even qids (qid read as a hex number) and checked on odd ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import itertools
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from search.build import build_index, collect, corpus_hash  # noqa: E402
+from search.clauses import CHUNKER_VERSION  # noqa: E402
+from search.keyword import normalise  # noqa: E402
+from search.retrieve import Filters, Searcher, Weights, _minmax, _top, quoted_terms  # noqa: E402
+from search.store import IndexError_, open_store  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared/benchmarks/ncp"
+DEFAULT_INDEX = ROOT / "bench/out/ncp-index"
+DEFAULT_JSON = ROOT / "bench/results/ncp_eval.json"
+TARGETS = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
+METRICS = ("R@1", "R@5", "R@10", "MRR@10", "answer@5", "answer_doc@5")
+DEPTHS = (50, 100, 200)
+EVERYTHING = 10**9  # rank limit that keeps the whole candidate pool
+
+
+# ---- data and index -------------------------------------------------------------------------------
+def load_ncp(data_dir: Path = DEFAULT_DATA) -> tuple[dict[str, str], list[dict]]:
+    """The corpus as {docid: text} and the queries as dicts (qid, query, docid, answer)."""
+    data_dir = Path(data_dir)
+    with (data_dir / "corpus.jsonl").open(encoding="utf-8") as handle:
+        corpus = {r["docid"]: r["text"] for r in map(json.loads, handle) if r}
+    with (data_dir / "queries.jsonl").open(encoding="utf-8") as handle:
+        queries = [json.loads(line) for line in handle if line.strip()]
+    return corpus, queries
+
+
+def span_key(text: str) -> str:
+    """The form answer spans are matched in: normalised, whitespace removed."""
+    return re.sub(r"\s+", "", normalise(text))
+
+
+def index_is_current(index_dir: Path, corpus_path: Path, model: str) -> bool:
+    """True when ``index_dir`` holds an index of this corpus, model and chunker version."""
+    try:
+        store = open_store(Path(index_dir))
+    except IndexError_:
+        return False
+    manifest = store.manifest
+    store.db.close()
+    if (manifest.get("model"), manifest.get("chunker_version")) != (model, CHUNKER_VERSION):
+        return False
+    parsed, _ = collect(corpus_path)
+    return manifest.get("corpus_hash") == corpus_hash(parsed)
+
+
+def ensure_index(data_dir: Path, index_dir: Path, encoder, rebuild: bool = False, progress: bool = True) -> dict:
+    """Build the NCP index into ``index_dir`` if missing, stale or ``rebuild`` (then from scratch)."""
+    corpus_path = Path(data_dir) / "corpus.jsonl"
+    if not rebuild and index_is_current(index_dir, corpus_path, encoder.name):
+        return {"built": False, "index": str(index_dir)}
+    if rebuild and Path(index_dir).exists():
+        shutil.rmtree(index_dir)  # a true rebuild: every clause re-embedded, so the timing means something
+    report = build_index(corpus_path, Path(index_dir), encoder, progress=progress)
+    return {
+        "built": True,
+        "index": str(index_dir),
+        "seconds": round(report.seconds, 1),
+        "documents": report.n_documents,
+        "clauses": report.n_clauses,
+        "embedded": report.embedded,
+        "reused": report.reused,
+        "clauses_per_s": round(report.n_clauses / report.seconds, 1) if report.seconds else None,
+        "problems": [str(p) for p in report.problems],
+    }
+
+
+def open_searcher(index_dir: Path, encoder, queries: list[dict]) -> Searcher:
+    """A Searcher whose query vectors come from one batch encode of ``queries`` (cached)."""
+    searcher = Searcher.open(Path(index_dir), encoder=encoder)
+    texts = [q["query"] for q in queries]
+    vectors = np.asarray(encoder.encode_queries(texts), dtype=np.float32)
+    cache = {t: vectors[i : i + 1] for i, t in enumerate(texts)}
+    original = searcher._query_vector
+    searcher._query_vector = lambda query: cache[query] if query in cache else original(query)
+    return searcher
+
+
+# ---- per-query judgements -------------------------------------------------------------------------
+@dataclass
+class Judged:
+    """What counts as a hit for one query, over the rows of one index."""
+
+    qid: str
+    query: str
+    relevant_doc: int  # doc_row of the relevant document (-1: not in the index)
+    answer_clauses: np.ndarray  # bool per clause row: the answer span lies inside the clause text
+    answer_docs: np.ndarray  # bool per doc row: the document text contains the answer span
+
+
+class Bench:
+    """An opened NCP index, its documents and clauses, and the judged queries."""
+
+    def __init__(self, searcher: Searcher, corpus: dict[str, str], queries: list[dict]) -> None:
+        self.searcher = searcher
+        db = searcher.store.db
+        self.doc_source = dict(db.execute("SELECT doc_row, source FROM documents"))
+        self.n_docs = len(self.doc_source)
+        row_of = {s: r for r, s in self.doc_source.items()}
+        clause_rows = db.execute("SELECT vec, text FROM clauses ORDER BY vec").fetchall()
+        self.clause_keys = [span_key(text) for _, text in clause_rows]
+        self.clause_doc = searcher.clause_doc
+        # documents the build dropped as identical copies count as their indexed twin
+        twin = {hashlib.sha1(normalise(corpus[s]).encode()).hexdigest(): r for r, s in self.doc_source.items()}
+        doc_keys = [span_key(corpus.get(self.doc_source[r], "")) for r in range(self.n_docs)]
+        self.remapped = 0
+        self.judged: list[Judged] = []
+        for q in queries:
+            relevant = row_of.get(q["docid"])
+            if relevant is None:
+                relevant = twin.get(hashlib.sha1(normalise(corpus[q["docid"]]).encode()).hexdigest(), -1)
+                self.remapped += relevant >= 0
+            key = span_key(q["answer"])
+            self.judged.append(Judged(
+                q["qid"], q["query"], relevant,
+                np.fromiter((key in c for c in self.clause_keys), dtype=bool, count=len(self.clause_keys)),
+                np.fromiter((key in d for d in doc_keys), dtype=bool, count=self.n_docs),
+            ))  # fmt: skip
+        self.longest_clause = max(map(len, self.clause_keys), default=0)
+        self.unreachable_answers = sum(not j.answer_clauses.any() for j in self.judged)
+
+
+def score_ranking(judged: Judged, clause_doc: np.ndarray, ranked_rows: np.ndarray) -> np.ndarray:
+    """The METRICS of one query's ranked clause rows, as a float vector."""
+    docs_in_order = clause_doc[ranked_rows]
+    _, first = np.unique(docs_in_order, return_index=True)
+    docs = docs_in_order[np.sort(first)][:10]
+    where = np.flatnonzero(docs == judged.relevant_doc)
+    rank = int(where[0]) + 1 if len(where) else 0
+    return np.array([
+        1 <= rank <= 1, 1 <= rank <= 5, 1 <= rank <= 10, 1.0 / rank if rank else 0.0,
+        judged.answer_clauses[ranked_rows[:5]].any(), judged.answer_docs[docs[:5]].any(),
+    ], dtype=np.float64)  # fmt: skip
+
+
+def summarise(per_query: np.ndarray) -> dict[str, float]:
+    means = per_query.mean(axis=0) if len(per_query) else np.zeros(len(METRICS))
+    return {m: round(float(v), 4) for m, v in zip(METRICS, means, strict=True)}
+
+
+def evaluate(bench: Bench, weights: Weights, judged: list[Judged] | None = None) -> np.ndarray:
+    """Per-query METRICS (rows) for ``weights`` through the library's own ``Searcher.rank``."""
+    searcher = bench.searcher
+    saved, searcher.weights = searcher.weights, weights
+    try:
+        out = [score_ranking(j, bench.clause_doc, searcher.rank(j.query, Filters(), EVERYTHING)[0])
+               for j in judged or bench.judged]  # fmt: skip
+    finally:
+        searcher.weights = saved
+    return np.array(out)
+
+
+# ---- numpy replica of Searcher.rank for the grid ---------------------------------------------------
+@dataclass
+class Legs:
+    """Raw leg scores of one query over every clause, computed once."""
+
+    dense_order: np.ndarray  # clause rows by FAISS score, best first
+    dense_faiss: np.ndarray  # FAISS score per clause row
+    dense_dot: np.ndarray  # query · reconstructed vector per clause row (rank's path for keyword-only rows)
+    keyword: np.ndarray
+    document: np.ndarray  # per clause row: the BM25 score of its document
+    quoted: np.ndarray  # 1.0 where the clause contains every quoted term of the query
+
+
+class Replica:
+    """Raw legs for every judged query, and rank's fusion over them for any weights and depth."""
+
+    def __init__(self, bench: Bench) -> None:
+        searcher = bench.searcher
+        store = searcher.store
+        self.bench = bench
+        vectors = store.reconstruct()
+        n = store.faiss_index.ntotal
+        norm_texts = [t for (t,) in store.db.execute("SELECT norm_text FROM clauses ORDER BY vec")]
+        self.legs: list[Legs] = []
+        for j in bench.judged:
+            vector = searcher._query_vector(j.query)
+            scores, rows = store.faiss_index.search(vector, n)
+            faiss_scores = np.zeros(n, dtype=np.float32)
+            faiss_scores[rows[0]] = scores[0]
+            tokens = searcher.tokenizer(j.query)
+            terms = quoted_terms(j.query)
+            quoted = (np.array([all(t in text for t in terms) for text in norm_texts], dtype=np.float32)
+                      if terms else np.zeros(n, dtype=np.float32))  # fmt: skip
+            self.legs.append(Legs(
+                rows[0].astype(np.int64), faiss_scores, (vectors @ vector[0]).astype(np.float32),
+                store.bm25_clauses.scores(tokens), store.bm25_documents.scores(tokens)[bench.clause_doc], quoted,
+            ))  # fmt: skip
+
+    def pool(self, i: int, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate rows, their min-max normalised legs (rows × dense/keyword/document) and quoted bonus."""
+        legs = self.legs[i]
+        dense_rows = legs.dense_order[:depth]
+        rows = np.union1d(dense_rows, _top(legs.keyword, depth, None)).astype(np.int64)
+        dense = np.where(np.isin(rows, dense_rows), legs.dense_faiss[rows], legs.dense_dot[rows])
+        normed = np.stack([_minmax(dense), _minmax(legs.keyword[rows]), _minmax(legs.document[rows])], axis=1)
+        return rows, normed, legs.quoted[rows]
+
+    def rank(self, i: int, weights: Weights) -> tuple[np.ndarray, np.ndarray]:
+        rows, normed, quoted = self.pool(i, weights.depth)
+        w = np.array([weights.dense, weights.keyword, weights.document], dtype=np.float32)
+        fused = (normed * w).sum(axis=1) + weights.quoted * quoted  # same operation order as rank
+        order = np.argsort(-fused, kind="stable")
+        return rows[order], fused[order]
+
+    def grid(self, weight_rows: np.ndarray, depth: int, quoted: float) -> np.ndarray:
+        """Per (weights, query) METRICS for every weight row at one depth: shape (W, Q, M)."""
+        out = np.zeros((len(weight_rows), len(self.legs), len(METRICS)))
+        w = weight_rows.astype(np.float32)
+        for i, judged in enumerate(self.bench.judged):
+            rows, normed, bonus = self.pool(i, depth)
+            fused = (normed[:, None, :] * w[None, :, :]).sum(axis=2) + quoted * bonus[:, None]
+            orders = np.argsort(-fused, axis=0, kind="stable")
+            for k in range(len(w)):
+                out[k, i] = score_ranking(judged, self.bench.clause_doc, rows[orders[:, k]])
+        return out
+
+    def check(self, weights: Weights, n: int = 25) -> dict:
+        """Compare the replica with ``Searcher.rank`` on the first ``n`` queries."""
+        searcher = self.bench.searcher
+        saved, searcher.weights = searcher.weights, weights
+        same_top10 = same_order = 0
+        worst = 0.0
+        try:
+            for i, j in enumerate(self.bench.judged[:n]):
+                lib_rows, lib_scores, _ = searcher.rank(j.query, Filters(), EVERYTHING)
+                rep_rows, rep_scores = self.rank(i, weights)
+                same_top10 += bool(np.array_equal(lib_rows[:10], rep_rows[:10]))
+                same_order += bool(np.array_equal(lib_rows, rep_rows))
+                if len(lib_rows) == len(rep_rows):
+                    worst = max(worst, float(np.abs(lib_scores - rep_scores).max(initial=0.0)))
+                else:
+                    worst = float("inf")
+        finally:
+            searcher.weights = saved
+        return {"queries": min(n, len(self.legs)), "same_top10": same_top10, "same_full_order": same_order,
+                "max_score_diff": worst}  # fmt: skip
+
+
+def simplex(step: float) -> np.ndarray:
+    """All (dense, keyword, document) weight triples on a grid of ``step`` summing to 1."""
+    n = round(1 / step)
+    return np.array([(a / n, b / n, (n - a - b) / n) for a in range(n + 1) for b in range(n + 1 - a)])
+
+
+def run_grid(replica: Replica, step: float, quoted: float, tune: np.ndarray, check: np.ndarray) -> dict:
+    """Best weights by R@5 then MRR@10 then answer@5: tuned on ``tune`` queries, checked on ``check``,
+    and (for the defaults) on all queries."""
+    weight_rows = simplex(step)
+    results = []  # (depth, weights, per-query metrics)
+    for depth in DEPTHS:
+        per = replica.grid(weight_rows, depth, quoted)
+        results += [(depth, tuple(map(float, w)), per[k]) for k, w in enumerate(weight_rows)]
+
+    def key(subset):
+        def by(item):
+            m = item[2][subset].mean(axis=0)
+            return (round(m[1], 6), round(m[3], 6), round(m[4], 6))
+
+        return by
+
+    def describe(item):
+        depth, (d, k, doc), per = item
+        return {"weights": {"dense": round(d, 3), "keyword": round(k, 3), "document": round(doc, 3),
+                            "quoted": quoted, "depth": depth},
+                "all": summarise(per), "tune": summarise(per[tune]), "check": summarise(per[check])}  # fmt: skip
+
+    ranked_all = sorted(results, key=key(np.ones(len(tune), dtype=bool)), reverse=True)
+    ranked_tune = sorted(results, key=key(tune), reverse=True)
+    return {
+        "step": step,
+        "configs": len(results),
+        "best_on_all": describe(ranked_all[0]),
+        "best_on_tune": describe(ranked_tune[0]),
+        "top10_on_all": [describe(r) for r in ranked_all[:10]],
+        "top10_on_tune": [describe(r) for r in ranked_tune[:10]],
+    }
+
+
+# ---- reporting -----------------------------------------------------------------------------------
+LEG_CONFIGS = {
+    "bm25-clause": Weights(dense=0, keyword=1, document=0, quoted=0),
+    "bm25-document": Weights(dense=0, keyword=0, document=1, quoted=0),
+    "dense": Weights(dense=1, keyword=0, document=0, quoted=0),
+    "fusion-default": Weights(),
+}
+
+
+def table(rows: dict[str, dict[str, float]]) -> str:
+    width = max(map(len, rows), default=10) + 2
+    lines = [f"{'config':<{width}}" + "".join(f"{m:>13}" for m in METRICS)]
+    for name, metrics in rows.items():
+        lines.append(f"{name:<{width}}" + "".join(f"{metrics[m]:>13.3f}" for m in METRICS))
+    lines.append(f"{'target':<{width}}" + "".join(f"{TARGETS.get(m, float('nan')):>13.2f}" for m in METRICS))
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    import torch
+
+    return {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
+            "python": platform.python_version(), "processor": platform.processor() or platform.machine()}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NCP folder (corpus.jsonl, queries.jsonl)")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch")
+    parser.add_argument("--quick", action="store_true", help="first 80 queries only")
+    parser.add_argument("--grid", action="store_true", help="search fusion weights and depth")
+    parser.add_argument("--step", type=float, default=0.05, help="grid step on the weight simplex")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    args = parser.parse_args(argv)
+
+    from search.encoder import load_encoder
+
+    started = time.perf_counter()
+    corpus, queries = load_ncp(args.data)
+    if args.quick:
+        queries = queries[:80]
+    encoder = load_encoder()
+    build = ensure_index(args.data, args.index, encoder, rebuild=args.rebuild)
+    if build["built"]:
+        print(f"built {args.index}: {build['documents']} documents, {build['clauses']} clauses "
+              f"({build['embedded']} embedded) in {build['seconds']:.1f} s = {build['clauses_per_s']} clauses/s")  # fmt: skip
+    else:
+        print(f"reusing {args.index} (same corpus, model and chunker)")
+    t0 = time.perf_counter()
+    searcher = open_searcher(args.index, encoder, queries)
+    bench = Bench(searcher, corpus, queries)
+    prep_s = time.perf_counter() - t0
+    print(f"{len(queries)} queries, {bench.n_docs} documents, {len(bench.clause_keys)} clauses "
+          f"(longest {bench.longest_clause} chars); {bench.unreachable_answers} answers lie in no single clause; "
+          f"{bench.remapped} relevant docs indexed as an identical twin; prepared in {prep_s:.1f} s")  # fmt: skip
+
+    t0 = time.perf_counter()
+    per_config = {name: evaluate(bench, w) for name, w in LEG_CONFIGS.items()}
+    rows = {name: summarise(per) for name, per in per_config.items()}
+    eval_s = time.perf_counter() - t0
+
+    report: dict = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "data": str(args.data),
+        "queries": len(queries),
+        "documents": bench.n_docs,
+        "clauses": len(bench.clause_keys),
+        "longest_clause_chars": bench.longest_clause,
+        "answers_in_no_single_clause": bench.unreachable_answers,
+        "relevant_docs_remapped_to_identical_twin": bench.remapped,
+        "model": searcher.store.manifest.get("model"),
+        "build": build,
+        "configs": {name: {"weights": asdict(LEG_CONFIGS[name]), **rows[name]} for name in rows},
+        "targets": TARGETS,
+    }
+
+    tune = np.array([int(j.qid, 16) % 2 == 0 for j in bench.judged])
+    if args.grid:
+        t0 = time.perf_counter()
+        replica = Replica(bench)
+        checks = {name: replica.check(w) for name, w in LEG_CONFIGS.items()}
+        report["replica_check"] = checks
+        agree = {name: summarise(np.array([score_ranking(j, bench.clause_doc, replica.rank(i, w)[0])
+                                           for i, j in enumerate(bench.judged)])) == rows[name]
+                 for name, w in LEG_CONFIGS.items()}  # fmt: skip
+        report["replica_metrics_equal_rank"] = agree
+        print(f"replica vs Searcher.rank: {checks['fusion-default']} ; metrics equal: {agree}")
+        grid = run_grid(replica, args.step, Weights().quoted, tune, ~tune)
+        grid["seconds"] = round(time.perf_counter() - t0, 1)
+        default = per_config["fusion-default"]
+        grid["default_on_tune"], grid["default_on_check"] = summarise(default[tune]), summarise(default[~tune])
+        grid["split"] = {"tune": "even qids (int(qid, 16) % 2 == 0)", "check": "odd qids",
+                         "tune_n": int(tune.sum()), "check_n": int((~tune).sum())}  # fmt: skip
+        report["grid"] = grid
+        best, tuned = grid["best_on_all"], grid["best_on_tune"]
+        rows["grid-best-all"] = best["all"]
+        rows[f"tuned-even→odd({int((~tune).sum())})"] = tuned["check"]
+        rows[f"default→odd({int((~tune).sum())})"] = grid["default_on_check"]
+
+    print()
+    print(table(rows))
+    if args.grid:
+        print(f"\ngrid ({grid['configs']} configs, step {args.step}, depth {DEPTHS}, quoted={Weights().quoted}, "
+              f"{grid['seconds']} s)")  # fmt: skip
+        print(f"best on all 400: {best['weights']}")
+        print(f"best on even qids: {tuned['weights']}  tune={tuned['tune']}  odd={tuned['check']}")
+    report["seconds"] = {"prepare": round(prep_s, 1), "evaluate_configs": round(eval_s, 1),
+                         "total": round(time.perf_counter() - started, 1)}  # fmt: skip
+    print(f"\neval {eval_s:.1f} s, total {report['seconds']['total']:.1f} s")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""Index store and build: round trip, incremental rebuild, atomic swap, checksums, model mismatch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import HashEncoder
+
+from search.build import build_index
+from search.retrieve import Searcher
+from search.store import CorruptIndex, ModelMismatch, NoIndex, current_generation, open_store
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("idx")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    encoder = HashEncoder()
+    report = build_index(corpus, root / "index", encoder)
+    return corpus, root / "index", encoder, report
+
+
+def test_build_reports_counts_and_embeds_every_clause_once(built):
+    _, _, encoder, report = built
+    assert report.n_documents == 5
+    assert report.n_clauses > 150
+    assert report.embedded == report.n_clauses and report.reused == 0
+    assert encoder.calls >= report.n_clauses
+
+
+def test_manifest_records_model_versions_and_checksums(built):
+    _, index, _, report = built
+    store = open_store(index)
+    m = store.manifest
+    assert m["model"] == "fake-hash" and m["dim"] == 64
+    assert m["chunker_version"] and len(m["corpus_hash"]) == 64
+    assert m["faiss"]["type"] == "flat" and m["n_clauses"] == report.n_clauses
+    assert {"faiss-cpu", "bm25s", "jieba"} <= set(m["libraries"])
+    assert "vectors.faiss" in m["files"] and "records.sqlite" in m["files"]
+
+
+def test_round_trip_reopen_gives_same_results(built):
+    _, index, encoder, _ = built
+    first = [h.clause.clause_id for h in Searcher.open(index, encoder=encoder).search("学前教育普惠", k=5)]
+    again = [h.clause.clause_id for h in Searcher.open(index, encoder=encoder).search("学前教育普惠", k=5)]
+    assert first == again and len(first) == 5
+
+
+def test_stored_vectors_match_the_encoder(built):
+    _, index, encoder, _ = built
+    store = open_store(index)
+    texts = [r[0] for r in store.db.execute("SELECT embed_key FROM clauses ORDER BY vec LIMIT 3")]
+    assert len(texts) == 3
+    vectors = store.reconstruct()
+    assert vectors.shape == (store.n_clauses, 64)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_incremental_rebuild_embeds_only_changed_clauses(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    encoder = HashEncoder()
+    first = build_index(corpus, tmp_path / "index", encoder)
+    path = corpus / "003_667994beb315eca0.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("27.加强语言文字工作。", "27.加强语言文字工作和书法教育。"), encoding="utf-8")
+    (corpus / "000_a1a5995dd5445943.txt").unlink()
+    encoder.calls = 0
+    second = build_index(corpus, tmp_path / "index", encoder)
+    assert second.n_documents == 4
+    assert second.embedded == 1 and encoder.calls == 1
+    assert second.reused == second.n_clauses - 1
+    assert second.n_clauses < first.n_clauses
+    sources = {r[0] for r in open_store(tmp_path / "index").db.execute("SELECT source FROM documents")}
+    assert "000_a1a5995dd5445943.txt" not in sources
+
+
+def test_clause_ids_survive_a_rebuild(tmp_path):
+    encoder = HashEncoder()
+    build_index(CORPUS, tmp_path / "a", encoder)
+    build_index(CORPUS, tmp_path / "b", encoder)
+    ids = [
+        [r[0] for r in open_store(tmp_path / d).db.execute("SELECT clause_id FROM clauses ORDER BY vec")]
+        for d in ("a", "b")
+    ]
+    assert ids[0] == ids[1]
+
+
+def test_failed_build_leaves_previous_index_usable(tmp_path, monkeypatch):
+    encoder = HashEncoder()
+    build_index(CORPUS, tmp_path / "index", encoder)
+    live = current_generation(tmp_path / "index")
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("search.store._write_sqlite", boom)
+    with pytest.raises(OSError):
+        build_index(CORPUS, tmp_path / "index", encoder)
+    assert current_generation(tmp_path / "index") == live
+    assert Searcher.open(tmp_path / "index", encoder=encoder).search("教师队伍", k=3)
+    assert not [p for p in (tmp_path / "index").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_corrupted_file_is_refused(tmp_path):
+    encoder = HashEncoder()
+    build_index(CORPUS, tmp_path / "index", encoder)
+    gen = current_generation(tmp_path / "index")
+    with (gen / "vectors.faiss").open("r+b") as handle:
+        handle.truncate(100)
+    with pytest.raises(CorruptIndex, match="checksum"):
+        open_store(tmp_path / "index")
+
+
+def test_missing_index_says_how_to_build(tmp_path):
+    with pytest.raises(NoIndex, match="policy-search build"):
+        open_store(tmp_path / "nothing")
+
+
+def test_other_model_is_refused_with_the_needed_name(built):
+    _, index, _, _ = built
+    with pytest.raises(ModelMismatch, match="fake-hash"):
+        Searcher.open(index, encoder=HashEncoder(name="another-model"))
+
+
+def test_jsonl_corpus_builds_with_ids_as_sources(tmp_path):
+    lines = [
+        '{"id": "a1", "text": "关于做好疫情期间学校开学工作的通知。各地要做好开学准备。", "year": 2020}',
+        "{broken",
+        '{"docid": "b2", "text": "全面落实双减政策，减轻学生作业负担。"}',
+    ]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(lines), encoding="utf-8")
+    report = build_index(corpus, tmp_path / "index", HashEncoder())
+    assert report.n_documents == 2
+    assert any("broken JSON" in p.reason for p in report.problems)
+    sources = {r[0] for r in open_store(tmp_path / "index").db.execute("SELECT source FROM documents")}
+    assert sources == {"a1", "b2"}
+
+
+def test_duplicate_documents_are_indexed_once(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = (CORPUS / "003_667994beb315eca0.txt").read_text(encoding="utf-8")
+    (corpus / "a.txt").write_text(text, encoding="utf-8")
+    (corpus / "b.txt").write_text(text, encoding="utf-8")
+    report = build_index(corpus, tmp_path / "index", HashEncoder())
+    assert report.n_documents == 1
+    assert [p.source for p in report.problems] == ["b.txt"] and "same text as a.txt" in report.problems[0].reason

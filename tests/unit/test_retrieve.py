@@ -1,0 +1,209 @@
+"""Retrieval, filters, census, answers and wording over the shipped corpus with a tiny fake encoder."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from fakes import HashEncoder
+
+from search.answer import ask
+from search.build import build_index
+from search.census import census
+from search.keyword import normalise
+from search.retrieve import Filters, QueryError, Searcher, mark
+from search.wording import shared_spans, similar
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory):
+    index = tmp_path_factory.mktemp("ret") / "index"
+    encoder = HashEncoder()
+    build_index(CORPUS, index, encoder)
+    return Searcher.open(index, encoder=encoder)
+
+
+def test_search_finds_the_clause_and_cites_it(searcher):
+    hits = searcher.search("积极发展普惠性学前教育", k=5)
+    top = hits[0]
+    assert top.document.title == "襄阳市2017年教育工作要点"
+    assert top.clause.address == "三（二）6"
+    assert top.citation == "襄阳市2017年教育工作要点 · 襄阳市教育局 · 2017 · 三（二）6"
+    assert set(top.legs) == {"dense", "keyword", "document"}
+    marked = [top.clause.text[a:b] for a, b in top.highlights]
+    assert "学前教育" in marked
+
+
+def test_hit_json_has_the_contract_fields(searcher):
+    data = searcher.search("教师队伍建设", k=1)[0].to_json()
+    for key in ("source", "title", "issuer", "region", "year", "address", "path", "text", "score", "clause_id"):
+        assert key in data
+    assert isinstance(data["path"], list)
+
+
+def test_year_filter_applies_inside_retrieval_and_still_returns_k(searcher):
+    hits = searcher.search("教育", k=8, filters=Filters.parse("2020-2021"))
+    assert len(hits) == 8
+    assert {h.document.year for h in hits} <= {2020, 2021}
+
+
+def test_issuer_and_level_filters(searcher):
+    hits = searcher.search("学前教育", k=5, filters=Filters.parse(issuer="高台"))
+    assert hits and {h.document.region for h in hits} == {"高台县"}
+    hits = searcher.search("学前教育", k=5, filters=Filters.parse(level="区"))
+    assert hits and {h.document.level for h in hits} == {"区"}
+
+
+def test_impossible_filter_returns_nothing_rather_than_failing(searcher):
+    assert searcher.search("教育", k=5, filters=Filters.parse("1990-1991")) == []
+
+
+@pytest.mark.parametrize(
+    ("year", "message"), [("2023-2020", "after"), ("abc", "bad year"), ("20", "bad year")]
+)
+def test_bad_year_filters_are_explained(year, message):
+    with pytest.raises(QueryError, match=message):
+        Filters.parse(year)
+
+
+def test_bad_level_is_explained():
+    with pytest.raises(QueryError, match="省 市 县 区"):
+        Filters.parse(level="乡")
+
+
+@pytest.mark.parametrize("query", ["", "   ", "。，、！？"])
+def test_empty_queries_are_refused(searcher, query):
+    with pytest.raises(QueryError, match="empty query"):
+        searcher.search(query)
+
+
+@pytest.mark.parametrize("query", ["学前教育" * 5000, "学前.*教育+?[](){}|^$\\", "'; DROP TABLE clauses; --"])
+def test_odd_queries_do_not_break_retrieval(searcher, query):
+    assert isinstance(searcher.search(query, k=3), list)
+    assert searcher.search("学前教育", k=1)
+
+
+def test_context_returns_neighbours_in_order(searcher):
+    hit = searcher.search("积极发展普惠性学前教育", k=1, context=1)[0]
+    assert [c.address for c in hit.context] == ["三（一）5", "三（二）7"]
+
+
+def test_near_duplicate_clauses_from_one_source_are_listed_once(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    body = "一、总体要求\n1.全面落实双减政策，切实减轻学生过重作业负担和校外培训负担，提高课堂教学质量。\n"
+    (corpus / "a.txt").write_text("某县2022年教育工作要点\n" + body + "2.全面落实双减政策，切实减轻学生过重作业负担和校外培训负担，提高课堂教学质量。\n", encoding="utf-8")
+    encoder = HashEncoder()
+    build_index(corpus, tmp_path / "i", encoder)
+    hits = Searcher.open(tmp_path / "i", encoder=encoder).search("双减 作业负担", k=5)
+    assert len(hits) == 1
+
+
+def test_census_is_exhaustive_against_a_plain_scan(searcher):
+    for term in ("双减", "“三个课堂”", "学前教育", "ＩＣＰ", "xx"):
+        result = census(searcher, term)
+        needle = normalise(term)
+        expected = sorted(d.source for d in searcher.documents() if needle in normalise(d.text))
+        assert sorted(m.document.source for m in result.mentions) == expected
+        for m in result.mentions:
+            assert m.count == normalise(m.document.text).count(needle)
+            assert all(needle in normalise(c.text) for c in m.clauses)
+
+
+def test_census_of_shuang_jian_names_the_plans_and_years(searcher):
+    result = census(searcher, "双减")
+    assert [m.document.year for m in result.mentions] == sorted(m.document.year for m in result.mentions)
+    assert {m.document.region for m in result.mentions} >= {"高台县"}
+    assert sum(result.mentions_per_year.values()) == sum(m.count for m in result.mentions)
+
+
+def test_census_refuses_empty_terms(searcher):
+    with pytest.raises(QueryError):
+        census(searcher, "  ")
+
+
+def test_extractive_answer_cites_the_clause_with_the_figure(searcher):
+    answer = ask(searcher, "高台县2023年教育项目投资多少")
+    assert "1.1亿元" in answer.answer
+    cited = {h.clause.address for h in answer.citations}
+    assert "五20" in cited
+    assert answer.to_json()["citations"][0]["n"] == 1
+
+
+def test_unanswerable_question_says_so(searcher):
+    answer = ask(searcher, "火星探测器的发射窗口")
+    assert answer.mode == "none" and answer.citations == [] and "nothing" in answer.note
+
+
+class _FakeLLM(BaseHTTPRequestHandler):
+    reply = ""
+
+    def do_POST(self):  # noqa: N802 (http.server API)
+        length = int(self.headers["Content-Length"])
+        type(self).last_request = json.loads(self.rfile.read(length))
+        body = json.dumps({"choices": [{"message": {"content": type(self).reply}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def llm(monkeypatch):
+    server = HTTPServer(("127.0.0.1", 0), _FakeLLM)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("POLICY_SEARCH_LLM_URL", f"http://127.0.0.1:{server.server_port}/v1")
+    yield _FakeLLM
+    server.shutdown()
+
+
+def test_llm_answer_keeps_only_supported_citations(searcher, llm):
+    llm.reply = "高台县规划投资1.1亿元[1]，另见[9]。"
+    answer = ask(searcher, "高台县2023年教育项目投资多少", k=4)
+    assert answer.mode == "llm"
+    assert "[9]" not in answer.answer and "[1]" in answer.answer
+    assert len(answer.citations) == 1 and "dropped" in answer.note
+    assert llm.last_request["messages"][1]["content"].startswith("问题：")
+
+
+def test_llm_answer_without_valid_citation_falls_back(searcher, llm):
+    llm.reply = "投资很多。"
+    answer = ask(searcher, "高台县2023年教育项目投资多少")
+    assert answer.mode == "extractive" and "1.1亿元" in answer.answer
+
+
+def test_llm_endpoint_down_falls_back(searcher, monkeypatch):
+    monkeypatch.setenv("POLICY_SEARCH_LLM_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("POLICY_SEARCH_LLM_TIMEOUT", "2")
+    answer = ask(searcher, "高台县2023年教育项目投资多少")
+    assert answer.mode == "extractive" and "failed" in answer.note
+
+
+def test_similar_groups_by_document_oldest_first_with_shared_wording(searcher):
+    groups = similar(searcher, "积极发展普惠性学前教育，扩大普惠性学前教育资源", k=10)
+    years = [g.document.year for g in groups]
+    assert years == sorted(years)
+    first = next(g for g in groups if g.document.year == 2017)
+    spans = first.shared[first.hits.index(next(h for h in first.hits if h.clause.address == "三（二）6"))]
+    assert any(first.hits[0].clause.text[a:b] for a, b in spans)
+
+
+def test_shared_spans_mark_common_wording():
+    text = "6、积极发展普惠性学前教育。完成第二期学前教育三年行动计划"
+    spans = shared_spans("我们要积极发展普惠性学前教育", text)
+    assert [text[a:b] for a, b in spans] == ["积极发展普惠性学前教育"]
+
+
+def test_mark_is_width_insensitive_and_keeps_offsets():
+    text = "落实“双减”，ＡＢＣ课堂"
+    spans = mark(text, ["双减", "abc"])
+    assert [text[a:b] for a, b in spans] == ["双减", "ＡＢＣ"]
