@@ -24,11 +24,14 @@ MAX_CHARS = 600  # longer items are split into parts
 PART_CHARS = 400  # target size of a part or of a paragraph window
 MIN_WINDOW = 120  # shorter paragraphs are merged into their neighbour's window
 HEAD_CHARS = 40  # heading text kept in a path entry
+MIN_BODY = 8  # letters and digits a parent's own text needs beyond its heading to be a clause
 
 CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
 CN = "一二三四五六七八九十百零〇"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _SENTENCE_RE = re.compile(r"(?<=[。！？；;!?])")
-_HEAD_END_RE = re.compile(r"[。；;！？]|[：:](?!\d)")  # a colon between digits is a ratio (师机比 1:1)
+_HEAD_END_RE = re.compile(r"[。；;！？?\s]|[：:](?!\d)")  # a colon before a digit is a ratio (师机比 1:1)
+_SPACES_RE = re.compile(r"\s*")
 _PUNCT_BEFORE = set("。；;：:，,！？!?\n”") | {" ", "\t", "\u3000"}
 
 # family -> (line-start pattern, inline pattern or None); group "n" holds the number
@@ -36,11 +39,20 @@ _FAMILIES: dict[str, tuple[str, str | None]] = {
     "chapter": (rf"第(?P<n>[{CN}]+)章", None),
     "article": (rf"第(?P<n>[{CN}]+)条", rf"(?<=[。；;\n])第(?P<n>[{CN}]+)条"),
     "cn": (rf"(?P<n>[{CN}]+)\s*[、．.](?![{CN}\d])", rf"(?<![{CN}第\d])(?P<n>[{CN}]+)、(?![{CN}\d、])"),
-    "pcn": (rf"[（(](?P<n>[{CN}]+)[）)]", rf"(?<![第A-Za-z0-9（(])[（(](?P<n>[{CN}]+)[）)]"),
-    "num": (r"(?P<n>\d{1,5})(?:\s*[、．.](?!\d)|(?=[\u4e00-\u9fff]))", r"(?<=[ \u3000])(?P<n>\d{1,5})[、．.](?=[\u4e00-\u9fff“《])"),
+    "pcn": (
+        rf"[（(](?P<n>[{CN}]+)[）)]",
+        rf"(?<![第A-Za-z0-9（(])[（(](?P<n>[{CN}]+)[）)](?![（(、和与及至项款条])",
+    ),
+    "num": (
+        r"(?P<n>\d{1,5})(?:\s*[、．.](?!\d)|(?=[\u4e00-\u9fff]))",
+        r"(?<=[ \u3000])(?P<n>\d{1,5})[、．.](?=[\u4e00-\u9fff“《])",
+    ),
     "pnum": (r"[（(](?P<n>\d{1,3})[）)]", r"(?<=[ \u3000])[（(](?P<n>\d{1,2})[）)](?=[\u4e00-\u9fff“《])"),
-    "circ": (r"(?P<n>[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])", None),
-    "shi": (rf"(?P<n>[{CN}]{{1,3}})是(?=[\u4e00-\u9fff])", rf"(?<=[。；;：:，,])(?P<n>[{CN}]{{1,3}})是(?=[\u4e00-\u9fff])"),
+    "circ": (rf"(?P<n>[{CIRCLED}])", None),
+    "shi": (
+        rf"(?P<n>[{CN}]{{1,3}})是(?=[\u4e00-\u9fff])",
+        rf"(?<=[。；;：:，,])(?P<n>[{CN}]{{1,3}})是(?=[\u4e00-\u9fff])",
+    ),
 }
 _LINE_RES = {name: re.compile(pat) for name, (pat, _) in _FAMILIES.items()}
 _INLINE_RES = {name: re.compile(pat) for name, (_, pat) in _FAMILIES.items() if pat}
@@ -56,6 +68,7 @@ class Marker:
     family: str
     number: int
     label: str  # as used in addresses, e.g. （二）
+    end: int = 0  # where the marker's own characters end (the item's words start after it)
 
 
 @dataclass
@@ -70,7 +83,7 @@ class _Node:
 
 def cn_to_int(text: str) -> int:
     """Chinese numerals up to the hundreds (一 → 1, 十二 → 12, 二十 → 20, 一百零三 → 103)."""
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     total, current = 0, 0
     for char in text:
@@ -106,27 +119,27 @@ def find_markers(text: str) -> list[Marker]:
     candidates = _candidates(text)
     accepted: list[Marker] = []
     last: dict[str, int] = {}
-    for start, family, raw, inline in candidates:
-        number = int(raw) if raw.isdigit() else (cn_to_int(raw) if family != "circ" else "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳".index(raw) + 1)
+    for start, end, family, raw, inline in candidates:
+        number = CIRCLED.index(raw) + 1 if family == "circ" else cn_to_int(raw)
         if not _plausible(text, start, family, number, inline, last):
             continue
-        accepted.append(Marker(start, family, number, _label(family, raw, number)))
+        accepted.append(Marker(start, family, number, _label(family, raw, number), end))
         last[family] = number
     return _drop_lonely_shi(accepted)
 
 
-def _candidates(text: str) -> list[tuple[int, str, str, bool]]:
-    """(offset, family, number text, inline?) for line-start and inline markers, in text order."""
-    found: dict[int, tuple[int, str, str, bool]] = {}
+def _candidates(text: str) -> list[tuple[int, int, str, str, bool]]:
+    """(start, end, family, number text, inline?) for line-start and inline markers, in text order."""
+    found: dict[int, tuple[int, int, str, str, bool]] = {}
     for match in re.finditer(r"(?m)^[ \t]*", text):
         pos = match.end()
         for family, pattern in _LINE_RES.items():
             if m := pattern.match(text, pos):
-                found[pos] = (pos, family, m.group("n"), False)
+                found[pos] = (pos, m.end(), family, m.group("n"), False)
                 break
     for family, pattern in _INLINE_RES.items():
         for m in pattern.finditer(text):
-            found.setdefault(m.start(), (m.start(), family, m.group("n"), True))
+            found.setdefault(m.start(), (m.start(), m.end(), family, m.group("n"), True))
     return [found[k] for k in sorted(found)]
 
 
@@ -184,7 +197,7 @@ def build_tree(text: str, markers: list[Marker]) -> _Node:
     stack = [root]
     for i, marker in enumerate(markers):
         end = markers[i + 1].start if i + 1 < len(markers) else len(text)
-        node = _Node(marker, depths[marker.family], marker.start, end, heading=_heading(text, marker.start, end))
+        node = _Node(marker, depths[marker.family], marker.start, end, heading=_heading(text, marker, end))
         while stack[-1].depth >= node.depth:
             stack.pop()
         stack[-1].children.append(node)
@@ -192,11 +205,17 @@ def build_tree(text: str, markers: list[Marker]) -> _Node:
     return root
 
 
-def _heading(text: str, start: int, end: int) -> str:
-    """The item's title: up to its first full stop or colon, or its whole first line if short."""
-    line = text[start:end].split("\n", 1)[0].strip()
-    cut = _HEAD_END_RE.search(line)
-    head = line[: cut.start()] if cut else line
+def _heading(text: str, marker: Marker, end: int) -> str:
+    """The item's title: its number, then its words up to a full stop, colon, space or line end.
+
+    The search starts after the number, so "第一章 总则" keeps its title; a space after the title
+    ends it, because pages flattened to one line separate heading and body with spaces.
+    """
+    line_end = text.find("\n", marker.start, end)
+    line_end = end if line_end < 0 else line_end
+    words = _SPACES_RE.match(text, marker.end, line_end).end()
+    cut = _HEAD_END_RE.search(text, words, line_end)
+    head = text[marker.start : cut.start() if cut else line_end].strip()
     return head if len(head) <= HEAD_CHARS else head[:HEAD_CHARS] + "…"
 
 
@@ -225,11 +244,17 @@ def _collect(text: str, node: _Node, path: tuple[str, ...], address: str, out: l
         out.append((address, path, node.start, node.end))
         return
     own_end = node.children[0].start
-    own = text[node.start : own_end].strip()
-    if len(own) - len(node.heading) >= 20:
+    if _says_more_than_heading(text[node.start : own_end], node.heading):
         out.append((address, path, node.start, own_end))
     for child in node.children:
         _collect(text, child, path, address, out)
+
+
+def _says_more_than_heading(own: str, heading: str) -> bool:
+    """A parent's text before its first child is a clause when it says something beyond its title;
+    a bare lead-in ("主要措施有：", "包括3项措施，") does not count."""
+    body = own.strip()[len(heading.rstrip("…")) :]
+    return sum(1 for ch in body if ch.isalnum()) >= MIN_BODY
 
 
 def _windows(text: str, start: int, end: int, label: str) -> list[tuple[str, tuple[str, ...], int, int]]:
@@ -251,7 +276,9 @@ def split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split [start, end) at sentence ends into parts of about PART_CHARS; short spans stay whole."""
     if end - start <= MAX_CHARS:
         return [(start, end)]
-    bounds = [start] + [start + m.start() for m in _SENTENCE_RE.finditer(text[start:end]) if 0 < m.start() < end - start]
+    bounds = [start] + [
+        start + m.start() for m in _SENTENCE_RE.finditer(text[start:end]) if 0 < m.start() < end - start
+    ]
     parts: list[tuple[int, int]] = []
     part_start = start
     for bound in bounds[1:] + [end]:

@@ -8,6 +8,7 @@ prints (索引号 / 文号 / 发布机构 / 生成日期) is metadata, so it is 
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -25,10 +26,10 @@ CHROME_PATTERNS = [
     r"^【?\s*(打印|关闭|关闭窗口|打印本页|收藏)\s*】?$",
     r"^-?\s*(上一篇|下一篇)\s*[:：]",
     r"扫一扫在手机",
-    r"ICP备|公网安备|^备案号|^经营许可证|网站标识码|网站识别码",
+    r"ICP备\s*\d{5,}|公网安备\s*[:：]?\s*\d{8,}|^备案号|^经营许可证|网站标识码|网站识别码",
     r"^第\s*\d+\s*页\s*/\s*共\s*\d+\s*页$",
     r"_第\d+页$",
-    r"^(点击查看更多|展开阅读全文|相关资源|猜你喜欢|相关搜索|资源描述|相关推荐|返回顶部)",
+    r"^(点击查看更多|展开阅读全文|相关资源|猜你喜欢|相关搜索|资源描述|相关推荐|返回顶部)\s*[>»＞]*$",
     r"^返回\s+下载",
     r"^上传人\s*[:：]",
     r"由会员分享",
@@ -41,14 +42,17 @@ CHROME_PATTERNS = [
 ]
 _CHROME_RE = re.compile("|".join(f"(?:{p})" for p in CHROME_PATTERNS))
 CHROME_LINE_MAX = 200  # chrome lines are short; a longer line is text, perhaps with chrome at its end
-# chrome inside a long line: a scraped page flattened to one line ends in "责任编辑：X 扫一扫在手机打开当前页 相关稿件…"
+# chrome inside a long line: a page flattened to one line ends "责任编辑：X 扫一扫在手机打开当前页 相关稿件…"
 _INLINE_CHROME_RE = re.compile(
     r"(?:\s*责任编辑\s*[:：]\s*\S{1,12})?\s*扫一扫在手机打开当前页.*$"
     r"|字体\s*[:：]?\s*【[^】]{0,20}】|【\s*(?:打印|关闭|关闭窗口|打印本页|收藏)\s*】"
 )
+_ODD_SPACES = str.maketrans(
+    {ch: " " for ch in "\u3000\xa0\u2002\u2003\u2009"} | {"\u200b": None, "\ufeff": None}
+)
 _PAGE_FRAGMENT_RE = re.compile(r"^(\d{1,3})、")
 _FILE_EXT_RE = re.compile(r"\.(docx?|pdf|wps|txt)$", re.IGNORECASE)
-_SENTENCE_END = "。！？；;!?”\""
+_SENTENCE_END = '。！？；;!?”"'
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,11 @@ def clean_text(raw: str) -> Cleaned:
 
 
 def _normalise_line(line: str) -> str:
-    """Trim ideographic and no-break spaces, which sites use for indentation."""
-    return line.replace("\u3000", " ").replace("\xa0", " ").strip()
+    """Unify the spaces sites use for indentation (ideographic, no-break, en/em, zero-width) and decode
+    HTML entities that scrapers left behind (&ldquo; &ensp;), so neither reaches clauses or search."""
+    if "&" in line:
+        line = html.unescape(line)
+    return line.translate(_ODD_SPACES).strip()
 
 
 def is_chrome(line: str) -> bool:
@@ -91,7 +98,7 @@ def strip_inline_chrome(line: str) -> str:
     """Cut widgets and a trailing share/related-links footer out of a long line; short lines pass."""
     if len(line) <= CHROME_LINE_MAX:
         return line
-    return _INLINE_CHROME_RE.sub("", line).rstrip()
+    return _INLINE_CHROME_RE.sub("", line).strip()
 
 
 def _upload_fields(lines: list[str]) -> dict[str, str]:

@@ -161,7 +161,7 @@ def mentions(term, year, issuer, level, source, index_dir, as_json) -> None:
     from .census import census
     from .retrieve import Searcher
 
-    searcher = Searcher.open(index_dir, encoder=_NoEncoder())
+    searcher = Searcher.open(index_dir)
     result = census(searcher, term, _filters(year, issuer, level, source))
     if as_json:
         _print_json([m.to_json() for m in result.mentions])
@@ -215,17 +215,6 @@ def similar(text, k, year, issuer, level, source, index_dir, model, as_json) -> 
         for hit, spans in zip(group.hits, group.shared, strict=True):
             shared = sum(b - a for a, b in spans)
             click.echo(f"   {hit.clause.address:12s} shared {shared:3d} chars  {hit.clause.text[:80]}")
-
-
-class _NoEncoder:
-    """The census needs no model: opening the index without loading one keeps it instant."""
-
-    name = None
-    dim = 0
-    prompts: dict[str, str] = {}
-
-    def encode_queries(self, texts):
-        raise RuntimeError("the census does not encode queries")
 
 
 if __name__ == "__main__":

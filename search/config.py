@@ -31,6 +31,8 @@ def apply_offline_env() -> None:
         "HF_HOME": str(root / "hf"),
         "GRADIO_TEMP_DIR": str(root / "gradio"),
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # no "Loading weights" bars on every model load
+        "TRANSFORMERS_VERBOSITY": "error",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)

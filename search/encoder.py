@@ -52,33 +52,47 @@ def load_encoder(model: str | None = None, threads: int | None = None) -> Encode
 
     Threads default to min(2, cores): more threads than cores collapses PyTorch throughput.
     """
+    name = model or DEFAULT_MODEL
+    if name != DEFAULT_MODEL:
+        name = _local_or_hub_name(name)
     apply_offline_env()
     import torch
 
     torch.set_num_threads(threads or min(2, os.cpu_count() or 1))
-    name = model or DEFAULT_MODEL
     if name == DEFAULT_MODEL:
         from search.models.e5small import ensure_default_model
 
         return SentenceTransformerEncoder(_load_sentence_transformer(str(ensure_default_model())), name)
-    if Path(name).exists():
-        name = str(Path(name).resolve())  # the manifest must not depend on the working directory
     return SentenceTransformerEncoder(_load_sentence_transformer(name), name)
 
 
+def _local_or_hub_name(name: str) -> str:
+    """An existing directory as an absolute path (the manifest must not depend on the working
+    directory); a path-like name that does not exist fails here, before any heavy import."""
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise ModelLoadError(_load_advice(name, "no such directory"))
+    return name
+
+
 def _load_sentence_transformer(path: str) -> Any:
-    """``SentenceTransformer(path)`` without remote code, or a :class:`ModelLoadError` saying what to do."""
+    """``SentenceTransformer(path)`` without remote code or downloads, else :class:`ModelLoadError`."""
     from sentence_transformers import SentenceTransformer
 
     try:
         return SentenceTransformer(path, device="cpu", trust_remote_code=False, local_files_only=True)
     except Exception as exc:  # hub errors, OSError, bad configs: all mean "cannot use this model"
-        local = path.startswith((".", "/", "~"))
-        reason = "no such directory" if local and not Path(path).expanduser().exists() else _first_line(exc)
-        raise ModelLoadError(
-            f"model {path!r} could not be loaded offline ({reason}): pass a local directory with --model, "
-            f"or omit --model for the built-in {DEFAULT_MODEL}"
-        ) from exc
+        raise ModelLoadError(_load_advice(path, _first_line(exc))) from exc
+
+
+def _load_advice(name: str, reason: str) -> str:
+    """The one-line error a user sees, with what to do instead."""
+    return (
+        f"model {name!r} could not be loaded offline ({reason}): pass a local directory with --model, "
+        f"or omit --model for the built-in {DEFAULT_MODEL}"
+    )
 
 
 class SentenceTransformerEncoder:

@@ -67,7 +67,9 @@ def _load_any(path: Path, rel: str, root: Path) -> Iterator[RawDoc | LoadProblem
     """Dispatch one file by extension, converting every failure into a LoadProblem."""
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
-        yield LoadProblem(rel, f"unsupported file type '{ext or '(none)'}': use {', '.join(sorted(SUPPORTED))}")
+        yield LoadProblem(
+            rel, f"unsupported file type '{ext or '(none)'}': use {', '.join(sorted(SUPPORTED))}"
+        )
         return
     try:
         if ext == ".jsonl":
@@ -92,15 +94,14 @@ def load_file(path: Path, source: str | None = None) -> RawDoc:
     if size > MAX_FILE_BYTES:
         raise LoadError(f"file is {size // 2**20} MB, over the {MAX_FILE_BYTES // 2**20} MB limit: split it")
     ext = path.suffix.lower()
-    data = path.read_bytes()
     if ext == ".docx":
         text, fmt = read_docx(path), "docx"
     elif ext == ".pdf":
         text, fmt = read_pdf(path), "pdf"
     elif ext in HTML_EXTS:
-        text, fmt = html_to_text(decode_bytes(data)), "html"
+        text, fmt = html_to_text(decode_bytes(path.read_bytes())), "html"
     else:
-        text, fmt = decode_bytes(data), ext.lstrip(".")
+        text, fmt = decode_bytes(path.read_bytes()), ext.lstrip(".")
     if not text.strip():
         raise LoadError(f"no text found in this {fmt} file")
     return RawDoc(source=source, text=text, fmt=fmt)
@@ -129,10 +130,13 @@ def decode_bytes(data: bytes) -> str:
 
 
 def _decode(data: bytes, codec: str) -> str:
+    """Strict decoding: a byte-order mark followed by invalid bytes is a damaged file, not a plan."""
     try:
         return data.decode(codec)
     except UnicodeDecodeError as err:
-        raise LoadError(f"bytes that are not valid {codec} after its byte-order mark: re-save the file") from err
+        raise LoadError(
+            f"bytes that are not valid {codec} after its byte-order mark: re-save the file"
+        ) from err
 
 
 def _plausible_text(text: str, codec: str) -> str:
@@ -169,7 +173,9 @@ def read_docx(path: Path) -> str:
         raise LoadError("not a valid .docx (not a zip package): re-save it from Word or WPS")
     with zipfile.ZipFile(path) as package:
         if "word/document.xml" not in package.namelist():
-            raise LoadError("a zip file but not a Word document (no word/document.xml): re-save it from Word or WPS")
+            raise LoadError(
+                "a zip file but not a Word document (no word/document.xml): re-save it from Word or WPS"
+            )
     try:
         document = docx.Document(str(path))
     except Exception as err:  # python-docx raises several unrelated types for broken packages
@@ -244,6 +250,7 @@ def html_to_text(html: str) -> str:
 
 def load_jsonl(path: Path) -> Iterator[RawDoc | LoadProblem]:
     """One document per line: ``id``/``docid``, ``text``, optional metadata fields."""
+    ids: set[str] = set()
     with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
         for lineno, line in enumerate(handle, 1):
             if not line.strip():
@@ -254,17 +261,23 @@ def load_jsonl(path: Path) -> Iterator[RawDoc | LoadProblem]:
             except json.JSONDecodeError as err:
                 yield LoadProblem(where, f"broken JSON line ({err.msg}); the other lines were loaded")
                 continue
-            doc = _jsonl_record(record)
+            doc = _jsonl_record(record, ids)
             yield doc if isinstance(doc, RawDoc) else LoadProblem(where, doc)
 
 
-def _jsonl_record(record: object) -> RawDoc | str:
-    """A RawDoc from one JSONL object, or the reason it cannot be one."""
+def _jsonl_record(record: object, ids: set[str]) -> RawDoc | str:
+    """A RawDoc from one JSONL object, or the reason it cannot be one.
+
+    Ids name documents in results and citations, so a repeated id would make two documents one.
+    """
     if not isinstance(record, dict):
         return "line is not a JSON object"
     ident = record.get("id", record.get("docid"))
     text = record.get("text")
     if ident is None or not isinstance(text, str) or not text.strip():
         return "needs an 'id' (or 'docid') and a non-empty 'text'"
+    if str(ident) in ids:
+        return f"id '{ident}' is used by an earlier line: skipped (ids must be unique)"
+    ids.add(str(ident))
     given = {k: str(record[k]) for k in JSONL_META if record.get(k) not in (None, "")}
     return RawDoc(source=str(ident), text=text, fmt="jsonl", given=given)

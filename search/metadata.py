@@ -21,6 +21,7 @@ from .records import Document, RawDoc
 FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
 CATALOG_NAME = "catalog.csv"
 
+_ORG_END_RE = re.compile(r"(局|厅|委员会|委|部|办公室|办|政府|中心|署|院|会)$")
 NOTICE_SPAN = 150  # a cover notice names the plan at the start of its line, not deep inside a paragraph
 _TITLE_WORDS = ("要点", "方案", "计划", "意见", "通知", "规划", "办法", "总结", "安排", "工作")
 _NOTICE_RE = re.compile(r"关于印发(?:《)?(.{4,60}?)(?:》)?的通知")
@@ -28,7 +29,9 @@ _YEAR_IN_TITLE_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 _DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［【(（]((?:19|20)\d{2})[〕\]］】)）]\s*\d{1,4}\s*号")
 _CN_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _ISO_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
-_ISSUER_RE = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府|办公室)$")
+_ISSUER_RE = re.compile(
+    r"^[\u4e00-\u9fff（）()]{2,30}(教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府|办公室)$"
+)
 _SUFFIX = r"(?P<suffix>自治区|自治州|自治县|省|市|州|盟|县|旗|区)"
 _LEADING_REGION_RE = re.compile(rf"^(?:关于)?(?P<stem>[\u4e00-\u9fff]{{2,7}}?){_SUFFIX}")
 _BOUNDED_REGION_RE = re.compile(
@@ -42,9 +45,14 @@ _NOT_PLACE_CLASSES = {"v", "vn", "vd", "a", "ad", "an", "d", "p", "c", "r", "m",
 _FUNCTION_CHARS = set("由的和与及为在对把将被等向从以于是")
 _STEM_BAD_LAST = set("地社校园辖片景学山牧城街小特全我本各")
 _SCOPE_RE = re.compile(r"(?:全|我|本)(省|市|县|区)")
-_REGION_STOP = set(
-    ["全", "我", "本", "各", "城", "市", "县", "社", "校", "园", "辖", "片", "景", "学", "山", "牧", "新", "老", "东", "西", "南", "北", "中", "地", "示范", "试验", "先行", "开发", "保护", "高新", "教育强", "各县", "省市", "县市", "市县", "城乡", "农村", "民族", "少数民族", "边远", "贫困", "欠发达", "发达", "周边", "其他", "所在", "所属", "街", "小", "特", "一", "二", "三", "本省", "外", "跨", "国家级", "省级", "市级", "县级", "区级", "盲", "误", "禁"]
-)
+_REGION_STOP = {
+    "全", "我", "本", "各", "城", "市", "县", "社", "校", "园", "辖", "片", "景",
+    "学", "山", "牧", "新", "老", "东", "西", "南", "北", "中", "地", "示范", "试验",
+    "先行", "开发", "保护", "高新", "教育强", "各县", "省市", "县市", "市县", "城乡", "农村",
+    "民族", "少数民族", "边远", "贫困", "欠发达", "发达", "周边", "其他", "所在", "所属",
+    "街", "小", "特", "一", "二", "三", "本省", "外", "跨", "国家级", "省级", "市级",
+    "县级", "区级", "盲", "误", "禁",
+}  # fmt: skip
 _LEVEL_OF_SUFFIX = {"省": "省", "自治区": "省", "市": "市", "州": "市", "自治州": "市", "盟": "市",
                     "县": "县", "自治县": "县", "旗": "县", "区": "区"}  # fmt: skip
 
@@ -128,13 +136,20 @@ def find_title(lines: list[str]) -> str:
 
 def _reads_like_title(line: str) -> bool:
     """Short, not a sentence, not a numbered item."""
-    return 6 <= len(line) <= 60 and line[-1] not in "。；;，,：:" and not re.match(r"^[一二三四五六七八九十\d（(]", line)
+    return (
+        6 <= len(line) <= 60
+        and line[-1] not in "。；;，,：:"
+        and not re.match(r"^[一二三四五六七八九十\d（(]", line)
+    )
 
 
 def _leading_title(line: str) -> str:
-    """A page flattened to one line (as in JSONL corpora) still starts with its title, then a space."""
+    """A page flattened to one line (as in JSONL corpora) still starts with its title, then a space;
+    a lone body name there ("北京市财政局 北京市发展和改革委员会 …关于…") is the first of its issuers."""
     head, sep, _ = line.partition(" ")
-    return head if sep and _reads_like_title(head) and not re.search(r"[。，,；;]", head) else ""
+    if not sep or not _reads_like_title(head) or re.search(r"[。，,；;]", head) or _ORG_END_RE.search(head):
+        return ""
+    return head
 
 
 def find_year(title: str, doc_number: str, date: str, header: dict[str, str], text: str):
@@ -212,7 +227,11 @@ def _region_names(text: str, leading: bool = False) -> list[str]:
         stem, suffix = match.group("stem"), match.group("suffix")
         if stem in _REGION_STOP or stem[-1] in _STEM_BAD_LAST or any(v in stem for v in _STEM_VERBS):
             continue
-        if "x" in stem.lower() or any(c in _FUNCTION_CHARS for c in stem[1:]) or _word_class(stem) in _NOT_PLACE_CLASSES:
+        if (
+            "x" in stem.lower()
+            or any(c in _FUNCTION_CHARS for c in stem[1:])
+            or _word_class(stem) in _NOT_PLACE_CLASSES
+        ):
             continue
         out.append(stem + suffix)
     return out
@@ -245,4 +264,8 @@ def read_catalog(corpus_root: Path) -> dict[str, dict[str, str]]:
         return {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = csv.DictReader(handle)
-        return {row["source"].strip(): {k: (v or "").strip() for k, v in row.items()} for row in rows if row.get("source")}
+        return {
+            row["source"].strip(): {k: (v or "").strip() for k, v in row.items()}
+            for row in rows
+            if row.get("source")
+        }

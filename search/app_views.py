@@ -1,0 +1,600 @@
+"""Pure view functions for the app: library results → escaped HTML, table rows, CSV text.
+
+Document text is untrusted (a plan can contain ``<script>`` or ``<img onerror>``), so every string that
+comes from a document or a user goes through :func:`esc` before it is placed in HTML, and highlight
+spans are applied to the *raw* text segment by segment, each segment escaped on its own, so offsets
+stay right and no markup from the text survives. app.py only wires these to Gradio components.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .errors import UserError
+from .records import Clause, Document, Hit, citation
+
+# ---- escaping and highlighting -------------------------------------------------------------------
+
+
+def esc(text: object) -> str:
+    """HTML-escape any value (quotes too, so the result is safe inside attribute values)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def merge_spans(spans: Iterable[Sequence[int]], length: int) -> list[tuple[int, int]]:
+    """Spans clipped to [0, length], empty ones dropped, sorted, overlapping or touching ones merged."""
+    clipped = sorted((max(0, int(a)), min(length, int(b))) for a, b in spans)
+    merged: list[tuple[int, int]] = []
+    for a, b in clipped:
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def highlight(text: str, spans: Iterable[Sequence[int]], css_class: str = "") -> str:
+    """``text`` escaped, with each span (offsets into the raw text) wrapped in ``<mark>``."""
+    text = text or ""
+    opening = f'<mark class="{esc(css_class)}">' if css_class else "<mark>"
+    out, pos = [], 0
+    for a, b in merge_spans(spans, len(text)):
+        out.append(esc(text[pos:a]))
+        out.append(f"{opening}{esc(text[a:b])}</mark>")
+        pos = b
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def snippet(text: str, limit: int = 60) -> str:
+    """The first ``limit`` characters of ``text`` on one line (raw text: escape it where it is shown)."""
+    flat = re.sub(r"\s+", " ", text or "").strip()
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+# ---- citations -----------------------------------------------------------------------------------
+
+
+def citation_text(document: Document, clause: Clause) -> str:
+    """Plain citation for copying: title · issuer · year · address (the library's own format)."""
+    return citation(document, clause)
+
+
+def heading_path(clause: Clause) -> str:
+    return " › ".join(p for p in clause.path if p)
+
+
+def clause_address(clause: Clause) -> str:
+    return (clause.address or "—") + (f" 之{clause.part}" if clause.part else "")
+
+
+def copy_button(text: str, label: str = "复制引用") -> str:
+    """A button the page script copies ``data-copy`` from (see COPY_JS in app.py)."""
+    return (
+        f'<button type="button" class="copy-btn" data-copy="{esc(text)}" title="Copy citation">'
+        f"{esc(label)}</button>"
+    )
+
+
+def citations_text(hits: Sequence[Hit]) -> str:
+    """All citations of a result list, numbered, one a line (for the copyable text box)."""
+    return "\n".join(f"[{i}] {h.citation}" for i, h in enumerate(hits, 1))
+
+
+# ---- 检索 search ---------------------------------------------------------------------------------
+
+
+def filters_label(filters) -> str:
+    """Human description of active filters, e.g. 2019–2021 · 襄阳 · 市级 (raw text)."""
+    parts = []
+    if filters.year_from or filters.year_to:
+        a, b = filters.year_from, filters.year_to
+        parts.append(str(a) if a == b else f"{a or '…'}–{b or '…'}")
+    if filters.issuer:
+        parts.append(filters.issuer)
+    if filters.level:
+        parts.append(f"{filters.level}级")
+    if filters.source:
+        parts.append(filters.source)
+    return " · ".join(parts) if parts else "全部文件"
+
+
+def _context_html(hit: Hit, n: int) -> str:
+    if not hit.context:
+        return ""
+    before = [c for c in hit.context if c.seq < hit.clause.seq]
+    after = [c for c in hit.context if c.seq > hit.clause.seq]
+
+    def line(c: Clause, own: bool = False) -> str:
+        cls = "ctx-clause own" if own else "ctx-clause"
+        body = highlight(c.text, hit.highlights) if own else esc(c.text)
+        return f'<div class="{cls}"><span class="addr">{esc(clause_address(c))}</span> {body}</div>'
+
+    rows = [line(c) for c in before] + [line(hit.clause, True)] + [line(c) for c in after]
+    return (
+        f'<details class="ctx" id="ctx-{n}"><summary>'
+        f"上下文 Context（前 {len(before)} 条 · 后 {len(after)} 条）</summary>{''.join(rows)}</details>"
+    )
+
+
+def hit_card(hit: Hit, n: int) -> str:
+    """One result: citation line, heading path, highlighted clause text, context, copy button."""
+    d, c = hit.document, hit.clause
+    meta = " · ".join(esc(x) for x in (d.title, d.issuer, d.year or "", clause_address(c)) if x)
+    return (
+        f'<article class="hit-card" data-source="{esc(d.source)}" data-clause="{esc(c.clause_id)}">'
+        f'<header class="hit-head"><span class="hit-n">{n}</span><span class="hit-cite">{meta}</span>'
+        f"{copy_button(hit.citation)}</header>"
+        f'<div class="hit-path">{esc(heading_path(c))}</div>'
+        f'<div class="hit-text">{highlight(c.text, hit.highlights)}</div>'
+        f"{_context_html(hit, n)}"
+        f'<footer class="hit-foot"><span class="cite-plain">{esc(hit.citation)}</span>'
+        f'<span class="score" title="fused score">相关度 {hit.score:.2f}</span>'
+        f'<span class="src">{esc(d.source)}</span></footer>'
+        "</article>"
+    )
+
+
+def results_html(query: str, hits: Sequence[Hit], scope: str = "全部文件") -> str:
+    if not hits:
+        return (
+            f'<div class="empty">在「{esc(scope)}」范围内没有找到与「{esc(query)}」相关的条款。'
+            "No matching clauses: widen the filters or rephrase.</div>"
+        )
+    head = (
+        f'<div class="summary">「{esc(query)}」· {len(hits)} 条结果 results · 范围 scope：{esc(scope)}</div>'
+    )
+    return head + "".join(hit_card(h, i) for i, h in enumerate(hits, 1))
+
+
+# ---- 提及 census ---------------------------------------------------------------------------------
+
+CENSUS_HEADERS = ["年份 Year", "发文机关 Issuer", "标题 Title", "次数 Count", "首次出现 First clause"]
+CSV_HEADERS = [
+    "年份",
+    "发文机关",
+    "地区",
+    "标题",
+    "来源文件",
+    "文件内提及次数",
+    "条款地址",
+    "标题路径",
+    "条款原文",
+    "引用",
+]
+
+
+def census_rows(result) -> list[list]:
+    """One row per plan that mentions the term: year, issuer, title, count, first clause."""
+    rows = []
+    for m in result.mentions:
+        d = m.document
+        if m.clauses:
+            first = m.clauses[0]
+            where = f"{clause_address(first)}  {snippet(first.text, 50)}"
+        else:
+            where = "（仅见于标题或未编号正文）"
+        rows.append([d.year or "—", d.issuer or d.region or "—", d.title, m.count, where])
+    return rows
+
+
+def _csv_cell(value: object) -> object:
+    """Guard against spreadsheet formula injection: text starting with = + - @ gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def census_csv(result) -> str:
+    """CSV text: one row per matching clause (a plan with no matching clause gets one row)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADERS)
+    for m in result.mentions:
+        d = m.document
+        base = [d.year or "", d.issuer, d.region, d.title, d.source, m.count]
+        if not m.clauses:
+            writer.writerow([_csv_cell(v) for v in [*base, "", "", "", ""]])
+        for c in m.clauses:
+            row = [*base, clause_address(c), " / ".join(c.path), c.text, citation(d, c)]
+            writer.writerow([_csv_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def safe_file_stem(text: str, limit: int = 40) -> str:
+    """A file-name-safe rendering of user text (CJK, letters, digits kept; the rest become _)."""
+    stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", unicodedata.normalize("NFKC", text or "")).strip("_.")
+    return stem[:limit] or "term"
+
+
+def write_census_csv(result, folder: Path) -> Path:
+    """Write :func:`census_csv` under ``folder`` (UTF-8 with BOM, so spreadsheets read the Chinese)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"提及_{safe_file_stem(result.term)}.csv"
+    path.write_text(census_csv(result), encoding="utf-8-sig")
+    return path
+
+
+def bar_chart_svg(
+    per_year: dict[int, int],
+    docs_per_year: dict[int, int] | None = None,
+    years: Iterable[int] | None = None,
+    title: str = "",
+) -> str:
+    """An inline SVG bar chart of counts per year; ``years`` adds zero bars for years with no mention.
+
+    Year 0 (unknown) is shown as 未知 at the end. No scripts, no external resources.
+    """
+    docs_per_year = docs_per_year or {}
+    keys = {int(y) for y in per_year} | {int(y) for y in (years or []) if y}
+    known = sorted(y for y in keys if y)
+    if known:
+        known = list(range(known[0], known[-1] + 1))
+    order = known + ([0] if 0 in keys else [])
+    if not order:
+        return '<div class="chart-empty">无数据 No data</div>'
+    top = max([per_year.get(y, 0) for y in order] + [1])
+    bar_w, gap, left, chart_h, top_pad, bottom = 44, 18, 36, 180, 30, 40
+    width = left + len(order) * (bar_w + gap) + gap
+    height = top_pad + chart_h + bottom
+    parts = [
+        f'<svg class="bar-chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{esc(title or "每年提及次数")}</title>'
+    ]
+    for tick in sorted({0, top // 2, top}):
+        y = top_pad + chart_h - chart_h * tick / top
+        parts.append(
+            f'<line x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{tick}</text>'
+        )
+    for i, year in enumerate(order):
+        value = per_year.get(year, 0)
+        h = chart_h * value / top
+        x = left + gap + i * (bar_w + gap)
+        y = top_pad + chart_h - h
+        label = str(year) if year else "未知"
+        n_docs = docs_per_year.get(year, 0)
+        tip = f"{label}: {value} 次 mentions, {n_docs} 份 plans"
+        parts.append(
+            f'<g class="bar" data-year="{esc(label)}" data-value="{value}"><title>{esc(tip)}</title>'
+            f'<rect x="{x}" y="{y:.1f}" width="{bar_w}" height="{max(h, 0):.1f}" rx="3"/>'
+            f'<text x="{x + bar_w / 2}" y="{y - 6:.1f}" text-anchor="middle" class="val">{value}</text>'
+            f'<text x="{x + bar_w / 2}" y="{top_pad + chart_h + 18}" text-anchor="middle" class="yr">'
+            f"{esc(label)}</text>"
+            + (
+                f'<text x="{x + bar_w / 2}" y="{top_pad + chart_h + 33}" text-anchor="middle" class="docs">'
+                f"{n_docs}份</text>"
+                if n_docs
+                else ""
+            )
+            + "</g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def census_summary_html(result, n_documents: int, scope: str = "全部文件") -> str:
+    total = sum(m.count for m in result.mentions)
+    if not result.mentions:
+        return (
+            f'<div class="empty">在「{esc(scope)}」的 {n_documents} 份文件中，'
+            f"没有文件提到「{esc(result.term)}」。"
+            "No plan mentions this term.</div>"
+        )
+    return (
+        f'<div class="summary">「{esc(result.term)}」见于 {len(result.mentions)} / {n_documents} 份文件，'
+        f"共 {total} 次 · 范围 scope：{esc(scope)}</div>"
+    )
+
+
+# ---- 问答 ask ------------------------------------------------------------------------------------
+
+
+def _sentence_spans(text: str, sentences: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for s in sentences:
+        start = text.find(s)
+        if s and start >= 0:
+            spans.append((start, start + len(s)))
+    return spans
+
+
+def answer_html(answer) -> str:
+    """Answer text with [n] links; each citation a <details> opening its clause (path + text)."""
+    if answer.mode == "none" or not answer.citations:
+        note = f'<div class="note">{esc(answer.note)}</div>' if answer.note else ""
+        return (
+            '<div class="answer none"><p><strong>语料中没有能回答这个问题的条款。</strong> '
+            "Nothing in the indexed plans answers this question.</p>"
+            "<p>可以换个问法，或到「检索」页直接检索相关条款。</p>" + note + "</div>"
+        )
+    n_cites = len(answer.citations)
+
+    def ref(match: re.Match) -> str:
+        n = int(match.group(1))
+        if not 1 <= n <= n_cites:
+            return match.group(0)
+        return f'<sup><a class="cite-ref" href="#ans-cite-{n}" data-cite="ans-cite-{n}">[{n}]</a></sup>'
+
+    body = re.sub(r"\[(\d+)\]", ref, esc(answer.answer))
+    used: dict[int, list[str]] = {}
+    for sentence, n in answer.sentences:
+        used.setdefault(n, []).append(sentence)
+    items = []
+    for n, hit in enumerate(answer.citations, 1):
+        spans = _sentence_spans(hit.clause.text, used.get(n, []))
+        items.append(
+            f'<li><details class="cite" id="ans-cite-{n}"><summary><span class="cite-n">[{n}]</span> '
+            f"{esc(hit.citation)}</summary>"
+            f'<div class="hit-path">{esc(heading_path(hit.clause))}</div>'
+            f'<div class="hit-text">{highlight(hit.clause.text, spans, "used")}</div>'
+            f'<div class="cite-tools">{copy_button(hit.citation)}'
+            f'<span class="src">{esc(hit.document.source)}</span></div>'
+            "</details></li>"
+        )
+    mode = "大模型整理 LLM" if answer.mode == "llm" else "原文摘录 extractive"
+    note = f'<div class="note">{esc(answer.note)}</div>' if answer.note else ""
+    return (
+        f'<div class="answer"><div class="answer-mode">{mode}</div><p class="answer-text">{body}</p>{note}'
+        '<div class="cite-head">出处 Sources（点击展开条款）</div>'
+        f'<ol class="cite-list">{"".join(items)}</ol></div>'
+    )
+
+
+# ---- 措辞 precedent wording ----------------------------------------------------------------------
+
+
+def precedents_html(precedents: Sequence, draft: str) -> str:
+    """Plans with similar clauses, oldest first; the wording each clause shares with the draft marked."""
+    if not precedents:
+        return '<div class="empty">没有找到相似的条款。No similar clauses found.</div>'
+    groups = []
+    for p in precedents:
+        d = p.document
+        rows = []
+        for hit, spans in zip(p.hits, p.shared, strict=True):
+            shared = sum(b - a for a, b in merge_spans(spans, len(hit.clause.text)))
+            share = shared / max(1, len(hit.clause.text))
+            rows.append(
+                '<div class="prec-clause"><div class="prec-meta">'
+                f'<span class="addr">{esc(clause_address(hit.clause))}</span>'
+                f'<span class="hit-path">{esc(heading_path(hit.clause))}</span>'
+                '<span class="shared-n" title="characters shared with the draft">'
+                f"相同措辞 {shared} 字（{share:.0%}）</span>"
+                f"{copy_button(hit.citation)}</div>"
+                f'<div class="hit-text">{highlight(hit.clause.text, spans, "shared")}</div></div>'
+            )
+        groups.append(
+            f'<section class="prec-doc" data-source="{esc(d.source)}">'
+            f'<div class="prec-year">{esc(d.year or "未知")}</div><div class="prec-body">'
+            f'<div class="prec-title">{esc(d.title)} · {esc(d.issuer or d.region)}</div>'
+            f"{''.join(rows)}</div></section>"
+        )
+    n = sum(len(p.hits) for p in precedents)
+    head = f'<div class="summary">{len(precedents)} 份文件中的 {n} 条相似条款，按年份排列（oldest first）。'
+    head += "</div>"
+    return head + '<div class="timeline">' + "".join(groups) + "</div>"
+
+
+# ---- 文档 documents ------------------------------------------------------------------------------
+
+DOC_HEADERS = [
+    "年份 Year",
+    "级别 Level",
+    "地区 Region",
+    "发文机关 Issuer",
+    "标题 Title",
+    "文号 No.",
+    "日期 Date",
+    "条款 Clauses",
+    "来源 Source",
+]
+
+
+def documents_rows(documents: Sequence[Document], clause_counts: dict[str, int] | None = None) -> list[list]:
+    counts = clause_counts or {}
+    return [
+        [
+            d.year or "—",
+            d.level or "—",
+            d.region or "—",
+            d.issuer or "—",
+            d.title,
+            d.doc_number or "—",
+            d.date or "—",
+            counts.get(d.source, ""),
+            d.source,
+        ]
+        for d in documents
+    ]
+
+
+def document_label(d: Document) -> str:
+    return f"{d.year or '—'} · {d.title} · {d.issuer or d.region or '—'}"
+
+
+def document_choices(documents: Sequence[Document]) -> list[tuple[str, str]]:
+    """Dropdown choices (label, source), newest first."""
+    ordered = sorted(documents, key=lambda d: (-(d.year or 0), d.title))
+    return [(document_label(d), d.source) for d in ordered]
+
+
+def issuer_choices(documents: Sequence[Document]) -> list[str]:
+    """Distinct issuers and regions, for the issuer/region filter (a substring filter)."""
+    names = {x for d in documents for x in (d.issuer, d.region) if x}
+    return sorted(names)
+
+
+def year_bounds(documents: Sequence[Document]) -> tuple[int | None, int | None]:
+    years = [d.year for d in documents if d.year]
+    return (min(years), max(years)) if years else (None, None)
+
+
+def year_filter_text(year_from: object, year_to: object) -> str:
+    """Text for Filters.parse from two optional year inputs (None, '', a number or a numeric string)."""
+
+    def clean(value: object) -> str:
+        if value in (None, ""):
+            return ""
+        try:
+            return str(int(float(value)))
+        except (TypeError, ValueError):
+            return str(value).strip()
+
+    a, b = clean(year_from), clean(year_to)
+    if not a and not b:
+        return ""
+    if a and b and a == b:
+        return a
+    return f"{a}-{b}"
+
+
+def document_meta_html(d: Document, n_clauses: int) -> str:
+    fields = [
+        ("标题 Title", d.title),
+        ("发文机关 Issuer", d.issuer),
+        ("地区 Region", d.region),
+        ("级别 Level", d.level),
+        ("年份 Year", d.year or ""),
+        ("文号 No.", d.doc_number),
+        ("日期 Date", d.date),
+        ("来源 Source", d.source),
+    ]
+    names = {
+        "标题 Title": "title",
+        "发文机关 Issuer": "issuer",
+        "地区 Region": "region",
+        "级别 Level": "level",
+        "年份 Year": "year",
+        "文号 No.": "doc_number",
+        "日期 Date": "date",
+    }
+    rows = []
+    for label, value in fields:
+        how = d.provenance.get(names.get(label, ""), "")
+        badge = {"read": "从正文读取", "given": "目录给定"}.get(how, "")
+        tag = f' <span class="prov">{esc(badge)}</span>' if badge and value else ""
+        rows.append(f"<tr><th>{esc(label)}</th><td>{esc(value) or '—'}{tag}</td></tr>")
+    return (
+        f'<table class="doc-meta">{"".join(rows)}<tr><th>条款 Clauses</th><td>{n_clauses}</td></tr></table>'
+    )
+
+
+def clause_tree_html(document: Document, clauses: Sequence[Clause], preview: int = 60) -> str:
+    """The document's clause tree: headings as they open, then each clause (address, heading, first chars)."""
+    out = [document_meta_html(document, len(clauses)), '<div class="tree">']
+    open_path: tuple[str, ...] = ()
+    for c in clauses:
+        parents = tuple(c.path[:-1])
+        common = 0
+        while common < min(len(parents), len(open_path)) and parents[common] == open_path[common]:
+            common += 1
+        for depth in range(common, len(parents)):
+            out.append(f'<div class="tree-head" style="--depth:{depth}">{esc(parents[depth])}</div>')
+        open_path = parents
+        depth = len(parents)
+        own = c.path[-1] if c.path else ""
+        out.append(
+            f'<div class="tree-clause" style="--depth:{depth}" data-clause="{esc(c.clause_id)}">'
+            f'<span class="addr">{esc(clause_address(c))}</span>'
+            f'<span class="tree-own">{esc(snippet(own, 30))}</span>'
+            f'<span class="tree-text">{esc(snippet(c.text, preview))}</span></div>'
+        )
+    if not clauses:
+        out.append('<div class="empty">这份文件没有切分出条款。No clauses.</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+# ---- uploads -------------------------------------------------------------------------------------
+
+UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_RESERVED_NAMES = {"catalog.csv", "readme.md"}  # the loader skips these names, so an upload must not use them
+
+
+class UploadRejected(UserError, ValueError):
+    """An upload the app will not index; the message says why."""
+
+
+def check_upload(path: Path, name: str, limit: int = MAX_UPLOAD_BYTES) -> str:
+    """Check an uploaded file's extension, size and leading bytes; return the extension."""
+    ext = Path(name).suffix.lower()
+    if ext not in UPLOAD_TYPES:
+        raise UploadRejected(
+            f"{name}: 不支持的文件类型 unsupported type '{ext or '(none)'}'，请上传 {' '.join(UPLOAD_TYPES)}"
+        )
+    size = Path(path).stat().st_size
+    if size == 0:
+        raise UploadRejected(f"{name}: 空文件 empty file")
+    if size > limit:
+        raise UploadRejected(f"{name}: 文件 {size / 2**20:.1f} MB，超过 {limit // 2**20} MB 上限 (too large)")
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if ext == ".docx" and not head.startswith(b"PK\x03\x04"):
+        raise UploadRejected(f"{name}: 不是有效的 .docx 文件 (not a Word document)")
+    if ext == ".pdf" and b"%PDF-" not in head[:1024]:
+        raise UploadRejected(f"{name}: 不是有效的 PDF 文件 (not a PDF)")
+    if ext in (".txt", ".md", ".html", ".htm"):
+        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        if not utf16 and (b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF-"))):
+            raise UploadRejected(f"{name}: 看起来是二进制文件，不是文本 (binary content in a text file)")
+    return ext
+
+
+def safe_upload_name(name: str, taken: Iterable[str] = ()) -> str:
+    """A plain file name for an upload: no folders, no leading dots, no control characters, not a name the
+    loader skips, and not one of ``taken`` (a ``-2``, ``-3``… suffix is added instead of overwriting)."""
+    base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/")).name)
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = re.sub(r"[\s/:*?\"<>|]+", "_", base).lstrip(".") or "upload.txt"
+    stem, ext = os.path.splitext(base)
+    stem = (stem or "upload")[:80]
+    taken_lower = {t.lower() for t in taken}
+    candidate, i = stem + ext, 1
+    while candidate.lower() in taken_lower or candidate.lower() in _RESERVED_NAMES:
+        i += 1
+        candidate = f"{stem}-{i}{ext}"
+    return candidate
+
+
+def save_upload(src: Path, folder: Path, name: str) -> Path:
+    """Copy ``src`` into ``folder`` under a free safe name (created exclusively: never overwrites)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = Path(src).read_bytes()
+    taken = {p.name for p in folder.iterdir()}
+    while True:
+        target = folder / safe_upload_name(name, taken)
+        try:
+            with open(target, "xb") as handle:
+                handle.write(data)
+            return target
+        except FileExistsError:
+            taken.add(target.name)
+
+
+def build_report_html(report, saved: Sequence[str], rejected: Sequence[str], dropped: Sequence[str]) -> str:
+    """What an upload did: files saved, files refused, and the build's counts and problems."""
+    parts = []
+    if saved:
+        parts.append("<p>已保存 Saved：" + "、".join(f"<code>{esc(s)}</code>" for s in saved) + "</p>")
+    if report is not None:
+        parts.append(
+            f"<p>索引已更新 Index rebuilt：{report.n_documents} 份文件，{report.n_clauses} 条条款"
+            f"（新嵌入 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒。</p>"
+        )
+    if rejected or dropped:
+        items = "".join(f"<li>{esc(r)}</li>" for r in [*rejected, *dropped])
+        parts.append(f'<div class="problems"><p>未编入索引 Not indexed：</p><ul>{items}</ul></div>')
+    return '<div class="upload-report">' + "".join(parts) + "</div>"

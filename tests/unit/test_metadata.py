@@ -1,0 +1,228 @@
+"""Metadata: what each seed says about itself, what catalog or JSONL give, and where each value came from."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.clean import clean_text
+from search.metadata import build_document, find_title, find_year, level_of, read_catalog
+from search.records import RawDoc
+
+FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
+
+EXPECTED = {
+    "000": dict(
+        title="襄阳市2017年教育工作要点",
+        issuer="襄阳市教育局",
+        region="襄阳市",
+        level="市",
+        year=2017,
+        doc_number="",
+        date="",
+    ),
+    "001": dict(
+        title="高台县2023年教育工作要点",
+        issuer="高台县教育局",
+        region="高台县",
+        level="县",
+        year=2023,
+        doc_number="高教发〔2023〕1号",
+        date="2023-03-24",
+    ),
+    "002": dict(
+        title="关于加快打造东北地区西北部区域教育中心的实施方案",
+        issuer="齐齐哈尔市教育局",
+        region="齐齐哈尔市",
+        level="市",
+        year=2023,
+        doc_number="",
+        date="",
+    ),
+    "003": dict(
+        title="未央区2020年教育工作",
+        issuer="未央区教育局",
+        region="未央区",
+        level="区",
+        year=2020,
+        doc_number="",
+        date="",
+    ),
+    "004": dict(
+        title="教育局2021年工作要点范文", issuer="", region="", level="", year=2021, doc_number="", date=""
+    ),
+}
+
+PROVENANCE = {
+    "000": {"title": "read", "region": "read", "year": "read", "level": "inferred", "issuer": "inferred"},
+    "001": {
+        "title": "read",
+        "issuer": "read",
+        "region": "read",
+        "year": "read",
+        "doc_number": "read",
+        "date": "read",
+        "level": "inferred",
+    },
+    "002": {
+        "title": "read",
+        "region": "given",
+        "year": "inferred",
+        "level": "inferred",
+        "issuer": "inferred",
+    },
+    "003": {"title": "inferred", "region": "read", "year": "read", "level": "inferred", "issuer": "inferred"},
+    "004": {"title": "read", "year": "read"},
+}
+
+
+@pytest.mark.parametrize("seed", sorted(EXPECTED))
+def test_seed_metadata(seeds, seed):
+    document = seeds[seed].document
+    assert {name: getattr(document, name) for name in FIELDS} == EXPECTED[seed]
+
+
+@pytest.mark.parametrize("seed", sorted(PROVENANCE))
+def test_seed_provenance(seeds, seed):
+    assert seeds[seed].document.provenance == PROVENANCE[seed]
+
+
+def test_template_placeholders_are_not_a_region(seeds):
+    """004 speaks of 《xx县教育发展…》 and 《x市委…》: placeholders, not places."""
+    assert seeds["004"].document.region == ""
+    assert "xx县" in seeds["004"].document.text
+
+
+def test_catalog_rows_by_source(seed_dir):
+    catalog = read_catalog(seed_dir)
+    assert list(catalog) == ["002_0bc6a5b737179746.txt"]
+    assert catalog["002_0bc6a5b737179746.txt"]["region"] == "齐齐哈尔市"
+    assert catalog["002_0bc6a5b737179746.txt"]["year"] == ""
+
+
+def test_catalog_missing_is_empty(tmp_path):
+    assert read_catalog(tmp_path) == {}
+
+
+def _document(text: str, given: dict[str, str] | None = None, catalog: dict[str, str] | None = None):
+    raw = RawDoc(source="doc.txt", text=text, fmt="jsonl" if given else "txt", given=given or {})
+    return build_document(raw, clean_text(text), catalog)
+
+
+def test_header_block_becomes_metadata():
+    page = "\n".join(
+        [
+            "发文字号",
+            "京教基〔2020〕5号",
+            "发布机构",
+            "北京市教育委员会",
+            "成文日期",
+            "2020-02-01",
+            "北京市2020年基础教育工作要点",
+            "一、总体要求",
+            "1、落实立德树人根本任务。",
+        ]
+    )
+    document = _document(page)
+    assert (document.doc_number, document.issuer, document.date, document.year) == (
+        "京教基〔2020〕5号",
+        "北京市教育委员会",
+        "2020-02-01",
+        2020,
+    )
+    assert document.title == "北京市2020年基础教育工作要点"
+    assert (document.region, document.level) == ("北京市", "市")
+    assert "发文字号" not in document.text and document.text.startswith("北京市2020年基础教育工作要点")
+
+
+def test_given_values_win_over_read_ones_and_say_so():
+    text = "襄阳市2017年教育工作要点\n一、指导思想\n深入学习贯彻党的十九大精神。"
+    document = _document(text, given={"title": "给定标题", "year": "2018", "issuer": "某局"})
+    assert (document.title, document.year, document.issuer, document.region) == (
+        "给定标题",
+        2018,
+        "某局",
+        "襄阳市",
+    )
+    assert document.provenance == {
+        "title": "given",
+        "year": "given",
+        "issuer": "given",
+        "region": "read",
+        "level": "inferred",
+    }
+
+
+def test_catalog_row_overrides_and_empty_cells_mean_not_given():
+    text = "襄阳市2017年教育工作要点\n一、指导思想\n深入学习。"
+    document = _document(text, catalog={"source": "doc.txt", "region": "宜昌市", "level": "", "year": ""})
+    assert (document.region, document.level, document.year) == ("宜昌市", "市", 2017)
+    assert document.provenance["region"] == "given" and document.provenance["year"] == "read"
+
+
+def test_plan_year_beats_target_years_in_the_body():
+    text = "某市2021年教育工作要点\n一、目标\n到2025年基本实现教育现代化,2035年建成教育强市。"
+    assert _document(text).year == 2021
+
+
+def test_year_from_doc_number_then_opening_sentence():
+    assert find_year("", "京教发〔2019〕3号", "", {}, "") == (2019, "read")
+    assert find_year("", "", "", {}, "2020年全区教育工作的总体要求是:…") == (2020, "read")
+    assert find_year("", "", "", {"上传时间": "2023-09-05"}, "正文") == (2023, "inferred")
+    assert find_year("", "", "", {}, "正文没有年份") is None
+
+
+def test_title_from_cover_notice_or_a_title_like_line():
+    notice = ["高台县教育局关于印发高台县2023年教育工作要点的通知", "各校(园):"]
+    assert find_title(notice) == "高台县2023年教育工作要点"
+    assert find_title(["关于印发《2020年全市教育工作要点》的通知"]) == "2020年全市教育工作要点"
+    assert find_title(["一、总体要求", "某县2022年教育工作计划"]) == "某县2022年教育工作计划"
+    assert find_title(["2020年全区教育工作的总体要求是:以习近平新时代中国特色社会主义思想为指导。"]) == ""
+
+
+def test_title_of_a_page_flattened_to_one_line():
+    flat = (
+        "北京市市场监督管理局关于疫情防控期间保障电梯安全运行的工作提示 各有关单位： 为配合做好疫情防控工作，"
+        * 3
+    )
+    assert find_title([flat]) == "北京市市场监督管理局关于疫情防控期间保障电梯安全运行的工作提示"
+    headline = "兰州海关：防控物资“零延时”通关助力抗击疫情 兰州海关工作人员在机场停机坪上查验物资。"
+    assert find_title([headline]) == "兰州海关：防控物资“零延时”通关助力抗击疫情"
+    assert find_title(["各有关单位： 为配合做好疫情防控工作，现通知如下。"]) == ""
+    assert (
+        find_title(
+            ["北京市财政局 北京市发展和改革委员会关于强化疫情防控重点保障企业资金支持的通知 各区财政局："]
+        )
+        == ""
+    )
+
+
+def test_a_notice_deep_inside_a_flattened_page_is_not_its_title():
+    flat = (
+        "关于全力做好建筑工地防控工作的紧急通知 "
+        + "各单位要落实责任。" * 30
+        + "关于印发《应急响应措施》的通知"
+    )
+    assert find_title([flat]) == "关于全力做好建筑工地防控工作的紧急通知"
+
+
+@pytest.mark.parametrize(
+    ("region", "level"),
+    [
+        ("广西壮族自治区", "省"),
+        ("湖北省", "省"),
+        ("襄阳市", "市"),
+        ("恩施土家族苗族自治州", "市"),
+        ("高台县", "县"),
+        ("未央区", "区"),
+        ("科尔沁右翼前旗", "县"),
+        ("锡林郭勒盟", "市"),
+        ("某地", ""),
+    ],
+)
+def test_level_from_region_suffix(region, level):
+    assert level_of(region) == level
+
+
+def test_fallback_title_without_region_is_the_source_name():
+    document = _document("一、总体要求\n1、落实立德树人根本任务。")
+    assert (document.title, document.provenance["title"]) == ("doc", "inferred")
