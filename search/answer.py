@@ -35,10 +35,13 @@ class Answer:
 
     def to_json(self) -> dict:
         return {
-            "question": self.question, "answer": self.answer, "mode": self.mode, "note": self.note,
+            "question": self.question,
+            "answer": self.answer,
+            "mode": self.mode,
+            "note": self.note,
             "sentences": [{"text": s, "citation": n} for s, n in self.sentences],
             "citations": [{"n": i, **h.to_json()} for i, h in enumerate(self.citations, 1)],
-        }  # fmt: skip
+        }
 
 
 def ask(searcher: Searcher, question: str, k: int = 6, filters: Filters | None = None) -> Answer:
@@ -79,7 +82,9 @@ def extract(question: str, hits: list[Hit], tokenizer) -> Answer:
     chosen = [s for s in scored if s[1] >= MIN_SUPPORT]
     chosen = [s for s in chosen if s[0] >= SECOND_SENTENCE * chosen[0][0]][:3] if chosen else []
     if not chosen:
-        return Answer(question, "", [], mode="none", note="nothing in the indexed plans answers this question")
+        return Answer(
+            question, "", [], mode="none", note="nothing in the indexed plans answers this question"
+        )
     ranks = sorted({s[3] for s in chosen})
     number = {rank: i for i, rank in enumerate(ranks, 1)}
     sentences = [(s[2], number[s[3]]) for s in chosen]
@@ -111,8 +116,11 @@ def _chat(system: str, user: str) -> str:
     url = os.environ["POLICY_SEARCH_LLM_URL"].rstrip("/")
     if not url.endswith("/chat/completions"):
         url += "/chat/completions"
-    body = {"model": os.environ.get("POLICY_SEARCH_LLM_MODEL", "default"), "temperature": 0,
-            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}  # fmt: skip
+    body = {
+        "model": os.environ.get("POLICY_SEARCH_LLM_MODEL", "default"),
+        "temperature": 0,
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+    }
     headers = {"Content-Type": "application/json"}
     if key := os.environ.get("POLICY_SEARCH_LLM_KEY"):
         headers["Authorization"] = f"Bearer {key}"

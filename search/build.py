@@ -62,8 +62,14 @@ def _parse_roots(roots: list[Path]):
                 yield LoadProblem(f"{root.name}/{item.source}", item.reason)
             else:
                 document = replace(item.document, source=f"{root.name}/{item.document.source}")
-                clauses = [replace(c, source=document.source, clause_id=clause_id(document.source, c.address, c.part, c.text))
-                           for c in item.clauses]  # fmt: skip
+                clauses = [
+                    replace(
+                        c,
+                        source=document.source,
+                        clause_id=clause_id(document.source, c.address, c.part, c.text),
+                    )
+                    for c in item.clauses
+                ]
                 yield ParsedDoc(document, clauses)
 
 
@@ -108,7 +114,9 @@ def previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
         store.db.close()
 
 
-def build_index(corpus: Path | Sequence[Path], index_dir: Path, encoder, progress: bool = False) -> BuildReport:
+def build_index(
+    corpus: Path | Sequence[Path], index_dir: Path, encoder, progress: bool = False
+) -> BuildReport:
     """Parse ``corpus`` (a folder, a JSONL file, or several) and write a new generation into ``index_dir``."""
     started = time.perf_counter()
     parsed, problems = collect(corpus)
@@ -130,13 +138,28 @@ def build_index(corpus: Path | Sequence[Path], index_dir: Path, encoder, progres
     clause_tokens = [tokenizer(" ".join(c.path[:-1]) + " " + c.text) for _, c in _progress(pairs, progress)]
     doc_tokens = [tokenizer(f"{d.title} {d.issuer} {d.text}") for d in documents]
     manifest = manifest_base(
-        model=encoder.name, dim=encoder.dim, prompts=dict(encoder.prompts), chunker_version=CHUNKER_VERSION,
-        corpus=[str(r) for r in _roots(corpus)], corpus_hash=corpus_hash(parsed), embedded=len(missing), reused=len(keys) - len(missing),
-    )  # fmt: skip
-    payload = BuildPayload(documents, [c for _, c in pairs], vectors, keys, clause_tokens, doc_tokens, terms, manifest)
+        model=encoder.name,
+        dim=encoder.dim,
+        prompts=dict(encoder.prompts),
+        chunker_version=CHUNKER_VERSION,
+        corpus=[str(r) for r in _roots(corpus)],
+        corpus_hash=corpus_hash(parsed),
+        embedded=len(missing),
+        reused=len(keys) - len(missing),
+    )
+    payload = BuildPayload(
+        documents, [c for _, c in pairs], vectors, keys, clause_tokens, doc_tokens, terms, manifest
+    )
     gen = write_generation(Path(index_dir), payload)
-    return BuildReport(gen, len(documents), len(pairs), len(missing), len(keys) - len(missing),
-                       time.perf_counter() - started, problems)  # fmt: skip
+    return BuildReport(
+        gen,
+        len(documents),
+        len(pairs),
+        len(missing),
+        len(keys) - len(missing),
+        time.perf_counter() - started,
+        problems,
+    )
 
 
 def _progress(items: list, enabled: bool):

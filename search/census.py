@@ -29,11 +29,23 @@ class Mention:
     def to_json(self) -> dict:
         d = self.document
         return {
-            "source": d.source, "title": d.title, "issuer": d.issuer, "region": d.region, "year": d.year,
+            "source": d.source,
+            "title": d.title,
+            "issuer": d.issuer,
+            "region": d.region,
+            "year": d.year,
             "count": self.count,
-            "clauses": [{"address": c.address, "part": c.part, "path": list(c.path), "text": c.text,
-                         "clause_id": c.clause_id} for c in self.clauses],
-        }  # fmt: skip
+            "clauses": [
+                {
+                    "address": c.address,
+                    "part": c.part,
+                    "path": list(c.path),
+                    "text": c.text,
+                    "clause_id": c.clause_id,
+                }
+                for c in self.clauses
+            ],
+        }
 
 
 @dataclass
@@ -67,6 +79,9 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
 def _mention(searcher: Searcher, row: tuple, needle: str) -> Mention:
     document = document_from_row(row)
     clause_rows = searcher.store.db.execute(
-        "SELECT * FROM clauses WHERE source = ? AND instr(norm_text, ?) ORDER BY seq", (document.source, needle)
+        "SELECT * FROM clauses WHERE source = ? AND instr(norm_text, ?) ORDER BY seq",
+        (document.source, needle),
     )
-    return Mention(document, normalise(document.text).count(needle), [clause_from_row(r) for r in clause_rows])
+    return Mention(
+        document, normalise(document.text).count(needle), [clause_from_row(r) for r in clause_rows]
+    )

@@ -310,9 +310,18 @@ def _to_clauses(source: str, text: str, pieces: list) -> list[Clause]:
             a, b = _trim(text, a, b)
             body = text[a:b]
             clauses.append(
-                Clause(clause_id=clause_id(source, address, number, body), source=source, address=address,
-                       path=tuple(path), text=body, start=a, end=b, part=number, seq=len(clauses))
-            )  # fmt: skip
+                Clause(
+                    clause_id=clause_id(source, address, number, body),
+                    source=source,
+                    address=address,
+                    path=tuple(path),
+                    text=body,
+                    start=a,
+                    end=b,
+                    part=number,
+                    seq=len(clauses),
+                )
+            )
     return clauses
 
 

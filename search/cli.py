@@ -17,19 +17,27 @@ from .config import DEFAULT_INDEX, apply_offline_env
 
 apply_offline_env()
 
-INDEX_OPTION = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX,
-                            show_default=True, help="Index folder.")  # fmt: skip
+INDEX_OPTION = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_INDEX,
+    show_default=True,
+    help="Index folder.",
+)
 MODEL_OPTION = click.option("--model", default=None, help="sentence-transformers model name or local path.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def _filter_options(func: Callable) -> Callable:
-    for option in reversed([
-        click.option("--year", default=None, help="Year or range: 2021, 2020-2023, 2020-, -2023."),
-        click.option("--issuer", default="", help="Text in the issuer, region or title (e.g. 高台)."),
-        click.option("--level", default="", help="Administrative level: 省 市 县 区."),
-        click.option("--source", default="", help="Text in the document's source path or id."),
-    ]):  # fmt: skip
+    for option in reversed(
+        [
+            click.option("--year", default=None, help="Year or range: 2021, 2020-2023, 2020-, -2023."),
+            click.option("--issuer", default="", help="Text in the issuer, region or title (e.g. 高台)."),
+            click.option("--level", default="", help="Administrative level: 省 市 县 区."),
+            click.option("--source", default="", help="Text in the document's source path or id."),
+        ]
+    ):
         func = option(func)
     return func
 
@@ -88,8 +96,10 @@ def build(corpus: Path, index_dir: Path, model: str | None, threads: int | None)
     report = build_index(corpus, index_dir, encoder, progress=True)
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
-    click.echo(f"indexed {report.n_documents} documents, {report.n_clauses} clauses "
-               f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir}")  # fmt: skip
+    click.echo(
+        f"indexed {report.n_documents} documents, {report.n_clauses} clauses "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir}"
+    )
 
 
 @main.command()
@@ -147,7 +157,8 @@ def query(text, k, batch, context, year, issuer, level, source, index_dir, model
     if not hits:
         click.echo("no matching clauses")
     for i, hit in enumerate(hits, 1):
-        click.echo(f"{i}. [{hit.score:.3f}] {hit.citation}\n   {' > '.join(hit.clause.path)}\n   {hit.clause.text[:160]}")
+        click.echo(f"{i}. [{hit.score:.3f}] {hit.citation}")
+        click.echo(f"   {' > '.join(hit.clause.path)}\n   {hit.clause.text[:160]}")
 
 
 @main.command()
@@ -169,7 +180,8 @@ def mentions(term, year, issuer, level, source, index_dir, as_json) -> None:
     click.echo(f"{len(result.mentions)} plans mention {result.term}")
     for m in result.mentions:
         first = m.clauses[0].address if m.clauses else "—"
-        click.echo(f"  {m.document.year or '—'}  {m.count:3d}×  {m.document.title} · {m.document.issuer}  (first: {first})")
+        doc = m.document
+        click.echo(f"  {doc.year or '—'}  {m.count:3d}×  {doc.title} · {doc.issuer}  (first: {first})")
     click.echo("per year: " + ", ".join(f"{y or '—'}: {n}" for y, n in result.mentions_per_year.items()))
 
 
@@ -185,7 +197,9 @@ def ask(question, k, year, issuer, level, source, index_dir, model, as_json) -> 
     """Answer QUESTION with sentences cited to their clauses."""
     from .answer import ask as answer_question
 
-    result = answer_question(_searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source))
+    result = answer_question(
+        _searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source)
+    )
     if as_json:
         _print_json(result.to_json())
         return
@@ -206,7 +220,9 @@ def similar(text, k, year, issuer, level, source, index_dir, model, as_json) -> 
     """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
     from .wording import similar as find_similar
 
-    groups = find_similar(_searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source))
+    groups = find_similar(
+        _searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source)
+    )
     if as_json:
         _print_json([g.to_json() for g in groups])
         return

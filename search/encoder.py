@@ -138,7 +138,7 @@ class SentenceTransformerEncoder:
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
-                out[batch] = vectors
+                out[sorted(batch)] = vectors
                 bar.update(len(batch))
         return _l2_normalise(out)
 

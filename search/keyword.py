@@ -22,7 +22,55 @@ _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fffA-Za-z0-9+]{2,8})[”\"」
 _TOKEN_OK_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟「」『』＂〝〞"} | {c: "'" for c in "‘’‚‛"})
 STOPWORDS = frozenset(
-    ["的", "了", "和", "与", "及", "或", "在", "是", "为", "对", "把", "将", "被", "等", "之", "其", "以", "于", "从", "向", "并", "而", "也", "就", "都", "要", "有", "中", "上", "下", "个", "什么", "怎么", "如何", "哪些", "哪个", "多少", "是否", "吗", "呢", "啊", "吧", "请问", "这", "那", "这个", "那个"]
+    [
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "或",
+        "在",
+        "是",
+        "为",
+        "对",
+        "把",
+        "将",
+        "被",
+        "等",
+        "之",
+        "其",
+        "以",
+        "于",
+        "从",
+        "向",
+        "并",
+        "而",
+        "也",
+        "就",
+        "都",
+        "要",
+        "有",
+        "中",
+        "上",
+        "下",
+        "个",
+        "什么",
+        "怎么",
+        "如何",
+        "哪些",
+        "哪个",
+        "多少",
+        "是否",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "请问",
+        "这",
+        "那",
+        "这个",
+        "那个",
+    ]
 )
 
 
@@ -59,7 +107,9 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         """Tokens for BM25: words and their sub-words, no punctuation, no function words."""
         tokens = self._jieba.lcut_for_search(normalise(text))
-        return [t for t in (tok.strip() for tok in tokens) if t and t not in STOPWORDS and _TOKEN_OK_RE.search(t)]
+        return [
+            t for t in (tok.strip() for tok in tokens) if t and t not in STOPWORDS and _TOKEN_OK_RE.search(t)
+        ]
 
 
 def _jieba_cache() -> Path:

@@ -81,12 +81,25 @@ class Hit:
     def to_json(self) -> dict:
         d, c = self.document, self.clause
         return {
-            "source": d.source, "title": d.title, "issuer": d.issuer, "region": d.region, "level": d.level,
-            "year": d.year, "address": c.address, "part": c.part, "path": list(c.path), "text": c.text,
-            "score": round(float(self.score), 6), "legs": {k: round(float(v), 6) for k, v in self.legs.items()},
-            "clause_id": c.clause_id, "citation": self.citation, "highlights": [list(h) for h in self.highlights],
-            "context": [{"address": x.address, "text": x.text, "clause_id": x.clause_id} for x in self.context],
-        }  # fmt: skip
+            "source": d.source,
+            "title": d.title,
+            "issuer": d.issuer,
+            "region": d.region,
+            "level": d.level,
+            "year": d.year,
+            "address": c.address,
+            "part": c.part,
+            "path": list(c.path),
+            "text": c.text,
+            "score": round(float(self.score), 6),
+            "legs": {k: round(float(v), 6) for k, v in self.legs.items()},
+            "clause_id": c.clause_id,
+            "citation": self.citation,
+            "highlights": [list(h) for h in self.highlights],
+            "context": [
+                {"address": x.address, "text": x.text, "clause_id": x.clause_id} for x in self.context
+            ],
+        }
 
 
 def citation(document: Document, clause: Clause) -> str:

