@@ -377,7 +377,8 @@ def show_document(source):
 
 
 def catalog_updates():
-    """Everything that lists the indexed documents: status line, filter choices, table, picker."""
+    """Everything that lists the indexed documents: status line, filter choices (years, issuers,
+    documents), the documents table and the document picker."""
     import gradio as gr
     import pandas as pd
 
@@ -391,7 +392,7 @@ def catalog_updates():
             model = searcher.store.manifest.get("model", "")
     except UserError as err:
         status = f'<span class="problems">{v.esc(err)}</span>'
-        return status, gr.update(), gr.update(), gr.update(), gr.update()
+        return status, *[gr.update()] * 6
     low, high = v.year_bounds(documents)
     years = f"{low}–{high}" if low else "—"
     status = (
@@ -400,8 +401,11 @@ def catalog_updates():
     )
     doc_choices = [("全部文件 All", ""), *v.document_choices(documents)]
     table = pd.DataFrame(v.documents_rows(documents, counts), columns=v.DOC_HEADERS)
+    years = [("不限", ""), *[(str(y), str(y)) for y in sorted({d.year for d in documents if d.year})]]
     return (
         status,
+        gr.update(choices=years),
+        gr.update(choices=years),
         gr.update(choices=v.issuer_choices(documents)),
         gr.update(choices=doc_choices),
         table,
@@ -491,10 +495,16 @@ def build_ui():
             "正在加载索引和模型… Loading the index and model…", elem_id="status", js_on_load=None
         )
         with gr.Accordion("筛选范围 Filters（适用于检索、提及、问答、措辞）", open=True), gr.Row():
-            year_from = gr.Number(
-                label="起始年份 From", precision=0, minimum=1949, maximum=2100, min_width=120
+            year_from = gr.Dropdown(
+                label="起始年份 From",
+                choices=[("不限", "")],
+                value="",
+                allow_custom_value=True,
+                min_width=120,
             )
-            year_to = gr.Number(label="截止年份 To", precision=0, minimum=1949, maximum=2100, min_width=120)
+            year_to = gr.Dropdown(
+                label="截止年份 To", choices=[("不限", "")], value="", allow_custom_value=True, min_width=120
+            )
             issuer = gr.Dropdown(
                 label="发文机关/地区 Issuer or region",
                 choices=[],
@@ -609,7 +619,7 @@ def build_ui():
                     )
                     upload_report = html(elem_id="upload-report")
 
-        catalog_outputs = [status, issuer, source, docs_table, doc_pick]
+        catalog_outputs = [status, year_from, year_to, issuer, source, docs_table, doc_pick]
         search_inputs = [query, k, context, *filters]
         gr.on([search_btn.click, query.submit], do_search, search_inputs, [results, cites])
         gr.on(

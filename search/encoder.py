@@ -138,7 +138,7 @@ class SentenceTransformerEncoder:
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
-                out[sorted(batch)] = vectors
+                out[batch] = vectors
                 bar.update(len(batch))
         return _l2_normalise(out)
 
@@ -148,9 +148,10 @@ class SentenceTransformerEncoder:
         tokenizer = getattr(self.model, "tokenizer", None)
         if tokenizer is None:
             return [len(prompt) + len(t) for t in texts]
-        cap = getattr(self.model, "max_seq_length", None) or 10**9
-        ids = tokenizer([prompt + t for t in texts], add_special_tokens=True)["input_ids"]
-        return [min(len(x), cap) for x in ids]
+        cap = getattr(self.model, "max_seq_length", None)
+        limit = {"truncation": True, "max_length": cap} if cap else {}  # also silences "too long" warnings
+        encoded = tokenizer([prompt + t for t in texts], add_special_tokens=True, **limit)
+        return [len(ids) for ids in encoded["input_ids"]]
 
 
 def length_batches(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH) -> list[list[int]]:
