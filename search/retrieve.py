@@ -37,6 +37,7 @@ class Weights:
     keyword: float = 0.25
     document: float = 0.30
     quoted: float = 0.5  # bonus for a clause containing every quoted term of the query
+    cue: float = 0.15  # bonus for clauses of plans matching the query's year and place cues
     depth: int = 200  # candidates taken from each clause leg
 
 
@@ -100,6 +101,18 @@ class _Pool:
     keyword: np.ndarray
     document: np.ndarray
     quoted: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Years and places a query names: they pick the plan, not the clause (高台县2023年…投资多少)."""
+
+    years: tuple[int, ...] = ()
+    places: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.years or self.places)
 
 
 class Searcher:
@@ -115,6 +128,13 @@ class Searcher:
         )
         self.clause_doc = np.array([r[1] for r in rows], dtype=np.int64)
         self.n_docs = int(store.manifest["n_documents"])
+        meta = store.db.execute(
+            "SELECT year, region, region || ' ' || issuer || ' ' || title FROM documents ORDER BY doc_row"
+        )
+        meta = meta.fetchall()
+        self.doc_year = np.array([y or 0 for y, _, _ in meta], dtype=np.int64)
+        self.doc_place = [normalise(p) for _, _, p in meta]
+        self.places = _place_names(normalise(r) for _, r, _ in meta if r)
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, encoder=None, check: bool = True) -> Searcher:
@@ -159,7 +179,7 @@ class Searcher:
             "document": _minmax(pool.document),
         }
         fused = w.dense * legs["dense"] + w.keyword * legs["keyword"] + w.document * legs["document"]
-        fused = fused + w.quoted * pool.quoted
+        fused = fused + w.quoted * pool.quoted + w.cue * pool.cue
         order = np.argsort(-fused, kind="stable")[:limit]
         return pool.rows[order], fused[order], {name: leg[order] for name, leg in legs.items()}
 
@@ -174,9 +194,33 @@ class Searcher:
         return doc_mask[self.clause_doc], doc_mask
 
     # ---- legs -------------------------------------------------------------------------------------
+    def cues(self, query: str) -> Cues:
+        """Years (that some plan has) and known place names mentioned in the query."""
+        norm = normalise(query)
+        years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", norm)}
+        places = [p for p in self.places if p in norm]
+        places = [p for p in places if not any(p != q and p in q for q in places)]  # 高台 inside 高台县
+        return Cues(
+            tuple(sorted(y for y in years if y in set(self.doc_year.tolist()))), tuple(sorted(places))
+        )
+
+    def _cue_match(self, cues: Cues, doc_rows: np.ndarray) -> np.ndarray:
+        """Share of the query's cues each document matches (0 when the query names none)."""
+        if not cues:
+            return np.zeros(len(doc_rows), dtype=np.float32)
+        hits = np.zeros(len(doc_rows), dtype=np.float32)
+        for year in cues.years:
+            hits += self.doc_year[doc_rows] == year
+        for place in cues.places:
+            hits += np.array([place in self.doc_place[d] for d in doc_rows.tolist()], dtype=np.float32)
+        return hits / (len(cues.years) + len(cues.places))
+
     def _pool(self, query: str, clause_mask: np.ndarray | None, doc_mask: np.ndarray | None) -> _Pool:
         tokens = self.tokenizer(query)
-        keyword = self.store.bm25_clauses.scores(tokens, clause_mask)
+        cues = self.cues(query)
+        cue_text = "".join(map(str, cues.years)) + "".join(cues.places)
+        clause_tokens = [t for t in tokens if t not in cue_text] or tokens  # cues choose the plan
+        keyword = self.store.bm25_clauses.scores(clause_tokens, clause_mask)
         document = self.store.bm25_documents.scores(tokens, doc_mask)
         dense_rows, dense_scores = self._dense(query, clause_mask)
         depth = self.weights.depth
@@ -185,6 +229,7 @@ class Searcher:
         dense = self._dense_scores(query, rows, dense_rows, dense_scores)
         pool = _Pool(rows, dense, keyword[rows], document[self.clause_doc[rows]])
         pool.quoted = self._quoted_bonus(query, rows)
+        pool.cue = self._cue_match(cues, self.clause_doc[rows])
         return pool
 
     def _query_vector(self, query: str) -> np.ndarray:
@@ -340,6 +385,16 @@ def _near_duplicate(a: str, b: str) -> bool:
         SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.95
         and SequenceMatcher(None, a, b).ratio() > 0.95
     )
+
+
+def _place_names(regions) -> list[str]:
+    """The plans' regions, with and without their one-character suffix (高台县 and 高台)."""
+    names: set[str] = set()
+    for region in regions:
+        names.add(region)
+        if len(region) > 2 and region[-1] in "省市县区州旗盟":
+            names.add(region[:-1])
+    return sorted(names)
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
