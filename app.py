@@ -53,7 +53,6 @@ class Engine:
             if not (self.index_dir / "CURRENT").exists():
                 self._first_build()
             self._searcher = Searcher.open(self.index_dir)
-            self._include_pending_uploads()
             self.ready_at = time.perf_counter()
             print(
                 f"index ready: {self._searcher.n_docs} documents "
@@ -86,29 +85,6 @@ class Engine:
             flush=True,
         )
         build_index(self.roots(), self.index_dir, load_encoder(), progress=True)
-
-    def _include_pending_uploads(self) -> None:
-        """Files saved in the uploads folder but missing from the index (e.g. the index was rebuilt from the
-        corpus alone) are indexed now, incrementally."""
-        from search.build import build_index
-        from search.load import SUPPORTED
-        from search.retrieve import Searcher
-
-        if not self.uploads.is_dir():
-            return
-        indexed = {d.source for d in self._searcher.documents()}
-        pending = [
-            p
-            for p in self.uploads.rglob("*")
-            if p.is_file()
-            and p.suffix.lower() in SUPPORTED
-            and f"{self.uploads.name}/{p.relative_to(self.uploads).as_posix()}" not in indexed
-        ]
-        if pending:
-            print(f"indexing {len(pending)} file(s) from {self.uploads}", file=sys.stderr, flush=True)
-            encoder = self._searcher.encoder
-            build_index(self.roots(), self.index_dir, encoder)
-            self._searcher = Searcher.open(self.index_dir, encoder=encoder)
 
     def roots(self) -> list[Path]:
         return [self.corpus, self.uploads]
@@ -185,7 +161,6 @@ CSS = """
 .hit-text { line-height: 1.75; white-space: pre-wrap; }
 .hit-foot { display: flex; gap: 1rem; font-size: .78rem; color: var(--body-text-color-subdued);
             margin-top: .4rem; }
-.hit-foot .cite-plain { flex: 1; user-select: all; }
 mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 mark.shared { background: #bfdbfe; }
 mark.used { background: #d9f99d; }
@@ -198,7 +173,9 @@ details.ctx summary { cursor: pointer; color: var(--color-accent); }
 .ctx-clause { padding: .25rem .5rem; border-left: 3px solid var(--border-color-primary); margin: .25rem 0;
               color: var(--body-text-color-subdued); white-space: pre-wrap; }
 .ctx-clause.own { border-left-color: var(--color-accent); color: var(--body-text-color); }
-.addr { font-weight: 600; margin-right: .4rem; color: var(--body-text-color); }
+.addr { font-weight: 600; margin-right: .4rem; color: var(--body-text-color); white-space: nowrap; }
+.tree-clause .addr { min-width: 6.5em; }
+#census-chart { overflow-x: auto; }
 .bar-chart { max-width: 100%; height: auto; font-family: inherit; }
 .bar-chart rect { fill: #2563eb; }
 .bar-chart .grid { stroke: #e5e7eb; }
@@ -231,7 +208,7 @@ details.cite[open] { background: var(--background-fill-secondary); border-radius
 .tree { margin-top: .6rem; font-size: .9rem; }
 .tree-head { padding-left: calc(var(--depth) * 1.3rem); font-weight: 600; margin-top: .35rem; }
 .tree-clause { padding-left: calc(var(--depth) * 1.3rem); display: flex; gap: .5rem; line-height: 1.6; }
-.tree-own { color: var(--body-text-color); white-space: nowrap; }
+.tree-own { color: var(--body-text-color); font-weight: 600; }
 .tree-text { color: var(--body-text-color-subdued); overflow: hidden; text-overflow: ellipsis;
              white-space: nowrap; }
 .problems { color: #b45309; }
@@ -306,11 +283,10 @@ def do_census(term, year_from, year_to, issuer, level, source):
         filters = make_filters(year_from, year_to, issuer, level, source)
         with ENGINE.use() as searcher:
             result = census(searcher, term, filters)
-            documents = searcher.documents()
+            in_scope = searcher.documents(filters, with_text=False)
     except UserError as err:
         gr.Warning(str(err))
         return "", "", _empty_table(v.CENSUS_HEADERS), gr.update(visible=False)
-    in_scope = [d for d in documents if _in_scope(d, filters)]
     summary = v.census_summary_html(result, len(in_scope), v.filters_label(filters))
     chart = v.bar_chart_svg(
         result.mentions_per_year,
@@ -322,24 +298,6 @@ def do_census(term, year_from, year_to, issuer, level, source):
     folder = Path(os.environ["GRADIO_TEMP_DIR"]) / "census" / uuid.uuid4().hex[:12]
     path = v.write_census_csv(result, folder)
     return summary, chart, table, gr.update(value=str(path), visible=bool(result.mentions))
-
-
-def _in_scope(document, filters) -> bool:
-    """Whether a document passes the filters (for the census denominator and empty chart years).
-
-    Mirrors Filters.sql; the library offers no "documents matching filters" call.
-    """
-    if filters.year_from and (not document.year or document.year < filters.year_from):
-        return False
-    if filters.year_to and (not document.year or document.year > filters.year_to):
-        return False
-    if filters.issuer and not any(
-        filters.issuer in x for x in (document.issuer, document.region, document.title)
-    ):
-        return False
-    if filters.level and document.level != filters.level:
-        return False
-    return not (filters.source and filters.source not in document.source)
 
 
 @friendly("")
@@ -368,12 +326,15 @@ def show_document(source):
         return (
             '<div class="empty">在上方选择一份文件查看条款结构。Pick a document to see its clause tree.</div>'
         )
+    from search.errors import UserError
+
     with ENGINE.use() as searcher:
-        matches = [d for d in searcher.documents() if d.source == source]
-        if not matches:
+        try:
+            document = searcher.document(source)
+        except UserError:
             return '<div class="empty">文件不在索引中。Not in the index.</div>'
         clauses = searcher.clauses_of(source)
-    return _views().clause_tree_html(matches[0], clauses)
+    return _views().clause_tree_html(document, clauses)
 
 
 def catalog_updates():
@@ -387,8 +348,8 @@ def catalog_updates():
     v = _views()
     try:
         with ENGINE.use() as searcher:
-            documents = searcher.documents()
-            counts = {d.source: len(searcher.clauses_of(d.source)) for d in documents}
+            documents = searcher.documents(with_text=False)
+            counts = searcher.clause_counts()
             model = searcher.store.manifest.get("model", "")
     except UserError as err:
         status = f'<span class="problems">{v.esc(err)}</span>'
@@ -433,11 +394,11 @@ def add_documents(files, progress=None):
     files = files or []
     if not files:
         gr.Warning("请先选择要上传的文件。Choose files first.")
-        return (v.build_report_html(None, [], [], []), *catalog_updates())
+        return (v.build_report_html(None, [], [], []), gr.update(), *catalog_updates())
     saved, rejected = [], []
     if not ENGINE.build_lock.acquire(blocking=False):
         gr.Warning("另一个索引任务正在进行，请稍后再试。Another build is running.")
-        return (v.build_report_html(None, [], [], []), *catalog_updates())
+        return (v.build_report_html(None, [], [], []), gr.update(), *catalog_updates())
     try:
         searcher = ENGINE.searcher()
         for item in files:
@@ -455,7 +416,12 @@ def add_documents(files, progress=None):
         if saved:
             if progress is not None:
                 progress(0.05, desc="解析文件 parsing")
-            report = build_index(ENGINE.roots(), ENGINE.index_dir, searcher.encoder, progress=True)
+            try:
+                report = build_index(ENGINE.roots(), ENGINE.index_dir, searcher.encoder, progress=True)
+            except Exception:
+                for target in saved:  # nothing half-added: the live index is unchanged, so are the uploads
+                    target.unlink(missing_ok=True)
+                raise
             prefix = f"{ENGINE.uploads.name}/"
             for problem in report.problems:
                 rel = problem.source.removeprefix(prefix)
@@ -470,7 +436,7 @@ def add_documents(files, progress=None):
         html = v.build_report_html(report, [p.name for p in saved], rejected, dropped)
     finally:
         ENGINE.build_lock.release()
-    return (html, *catalog_updates())
+    return (html, gr.update(value=None), *catalog_updates())
 
 
 # ---- layout ----------------------------------------------------------------------------------------
@@ -551,20 +517,16 @@ def build_ui():
                     )
                     census_btn = gr.Button("统计 Count", variant="primary", scale=1, elem_id="census-btn")
                 census_summary = html(elem_id="census-summary")
-                with gr.Row():
-                    with gr.Column(scale=2):
-                        census_table = gr.Dataframe(
-                            headers=CENSUS_HEADERS,
-                            interactive=False,
-                            wrap=True,
-                            label="提到该词的文件 Plans that mention it",
-                            elem_id="census-table",
-                        )
-                        csv_btn = gr.DownloadButton(
-                            "下载 CSV（含全部匹配条款）", visible=False, elem_id="census-csv"
-                        )
-                    with gr.Column(scale=1):
-                        census_chart = html(label="每年提及次数", elem_id="census-chart")
+                census_chart = html(elem_id="census-chart")
+                census_table = gr.Dataframe(
+                    headers=CENSUS_HEADERS,
+                    interactive=False,
+                    wrap=True,
+                    column_widths=["8%", "16%", "30%", "8%", "38%"],
+                    label="提到该词的文件 Plans that mention it",
+                    elem_id="census-table",
+                )
+                csv_btn = gr.DownloadButton("下载 CSV（含全部匹配条款）", visible=False, elem_id="census-csv")
             with gr.Tab("问答 Ask", id="ask"):
                 with gr.Row():
                     question = gr.Textbox(
@@ -595,6 +557,7 @@ def build_ui():
                     headers=DOC_HEADERS,
                     interactive=False,
                     wrap=True,
+                    column_widths=["6%", "5%", "8%", "11%", "25%", "12%", "9%", "6%", "18%"],
                     elem_id="docs-table",
                     label="已编入索引的文件 Indexed plans（点击一行查看条款）",
                 )
@@ -637,10 +600,17 @@ def build_ui():
 
         docs_table.select(on_table_select, None, doc_pick)
 
+        @friendly(*[gr.update()] * (2 + len(catalog_outputs)))
         def on_upload(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's injection idiom)
             return add_documents(files, progress)
 
-        upload_btn.click(on_upload, uploads, [upload_report, *catalog_outputs], concurrency_limit=1)
+        upload_btn.click(
+            on_upload,
+            uploads,
+            [upload_report, uploads, *catalog_outputs],
+            concurrency_limit=1,
+            show_progress_on=[upload_report],
+        )
         demo.load(catalog_updates, None, catalog_outputs)
     return demo
 

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
-.venv/bin/policy-search build corpus --index index
-exec .venv/bin/python app.py --index index "$@"
+.venv/bin/policy-search build corpus uploads --index index
+exec .venv/bin/python app.py --index index --corpus corpus --uploads uploads "$@"

@@ -137,7 +137,7 @@ def hit_card(hit: Hit, n: int) -> str:
         f'<div class="hit-path">{esc(heading_path(c))}</div>'
         f'<div class="hit-text">{highlight(c.text, hit.highlights)}</div>'
         f"{_context_html(hit, n)}"
-        f'<footer class="hit-foot"><span class="cite-plain">{esc(hit.citation)}</span>'
+        '<footer class="hit-foot">'
         f'<span class="score" title="fused score">相关度 {hit.score:.2f}</span>'
         f'<span class="src">{esc(d.source)}</span></footer>'
         "</article>"
@@ -261,24 +261,22 @@ def bar_chart_svg(
         value = per_year.get(year, 0)
         h = chart_h * value / top
         x = left + gap + i * (bar_w + gap)
+        mid = x + bar_w / 2
         y = top_pad + chart_h - h
+        base = top_pad + chart_h
         label = str(year) if year else "未知"
         n_docs = docs_per_year.get(year, 0)
         tip = f"{label}: {value} 次 mentions, {n_docs} 份 plans"
-        parts.append(
-            f'<g class="bar" data-year="{esc(label)}" data-value="{value}"><title>{esc(tip)}</title>'
-            f'<rect x="{x}" y="{y:.1f}" width="{bar_w}" height="{max(h, 0):.1f}" rx="3"/>'
-            f'<text x="{x + bar_w / 2}" y="{y - 6:.1f}" text-anchor="middle" class="val">{value}</text>'
-            f'<text x="{x + bar_w / 2}" y="{top_pad + chart_h + 18}" text-anchor="middle" class="yr">'
-            f"{esc(label)}</text>"
-            + (
-                f'<text x="{x + bar_w / 2}" y="{top_pad + chart_h + 33}" text-anchor="middle" class="docs">'
-                f"{n_docs}份</text>"
-                if n_docs
-                else ""
-            )
-            + "</g>"
-        )
+        bar = [
+            f'<g class="bar" data-year="{esc(label)}" data-value="{value}"><title>{esc(tip)}</title>',
+            f'<rect x="{x}" y="{y:.1f}" width="{bar_w}" height="{max(h, 0):.1f}" rx="3"/>',
+            f'<text x="{mid}" y="{base + 18}" text-anchor="middle" class="yr">{esc(label)}</text>',
+        ]
+        if value:
+            bar.append(f'<text x="{mid}" y="{y - 6:.1f}" text-anchor="middle" class="val">{value}</text>')
+        if n_docs:
+            bar.append(f'<text x="{mid}" y="{base + 33}" text-anchor="middle" class="docs">{n_docs}份</text>')
+        parts.append("".join(bar) + "</g>")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -503,12 +501,14 @@ def clause_tree_html(document: Document, clauses: Sequence[Clause], preview: int
             out.append(f'<div class="tree-head" style="--depth:{depth}">{esc(parents[depth])}</div>')
         open_path = parents
         depth = len(parents)
-        own = c.path[-1] if c.path else ""
+        flat = re.sub(r"\s+", " ", c.text).strip()
+        own = (c.path[-1] if c.path else "").rstrip("…")
+        cut = len(own) if own and flat.startswith(own) else 0  # the item's own heading, shown bold
+        shown = snippet(flat, max(preview, cut + 20))
         out.append(
             f'<div class="tree-clause" style="--depth:{depth}" data-clause="{esc(c.clause_id)}">'
-            f'<span class="addr">{esc(clause_address(c))}</span>'
-            f'<span class="tree-own">{esc(snippet(own, 30))}</span>'
-            f'<span class="tree-text">{esc(snippet(c.text, preview))}</span></div>'
+            f'<span class="addr">{esc(clause_address(c))}</span><span class="tree-text">'
+            f'<b class="tree-own">{esc(shown[:cut])}</b>{esc(shown[cut:])}</span></div>'
         )
     if not clauses:
         out.append('<div class="empty">这份文件没有切分出条款。No clauses.</div>')
@@ -556,8 +556,8 @@ def safe_upload_name(name: str, taken: Iterable[str] = ()) -> str:
     """A plain file name for an upload: no folders, no leading dots, no control characters, not a name the
     loader skips, and not one of ``taken`` (a ``-2``, ``-3``… suffix is added instead of overwriting)."""
     base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/")).name)
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = re.sub(r"[\s/:*?\"<>|]+", "_", base).lstrip(".") or "upload.txt"
+    base = re.sub(r"[\s/:*?\"<>|]+", "_", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").lstrip(".") or "upload.txt"
     stem, ext = os.path.splitext(base)
     stem = (stem or "upload")[:80]
     taken_lower = {t.lower() for t in taken}

@@ -58,7 +58,7 @@ class Census:
 
 def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Census:
     """All documents containing ``term``, sorted by year then source, with per-year totals."""
-    needle = normalise((term or "").strip()).strip('"\' ')  # “双减” means the phrase 双减
+    needle = normalise((term or "").strip()).strip("\"' ")  # “双减” means the phrase 双减
     if not needle:
         raise QueryError("empty term: give a word or phrase to count, e.g. 双减")
     if len(needle) > MAX_TERM_CHARS:

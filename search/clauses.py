@@ -1,10 +1,12 @@
 """Split a cleaned plan into clauses, one per numbered item, each with its heading path and address.
 
-Plans number their items with a handful of families (一、 （一） 1、 （1） ① 一是 第X章 第X条); which
-family sits at which depth differs per plan, so depth is the order in which families first appear
-in the document. Markers at a line start are trusted; markers inside a paragraph (viewer scrapes run
-headings inline) are accepted only where they continue their family's sequence, which keeps
-cross-references such as "第（二）项" or "三、四年级" from being taken for items.
+Plans number their items with a handful of families (一、 （一） 1、 （1） ① 一是 第X章 第X条) and
+skip levels freely (一、 → 1、 in one plan, 一、 → （一） → 1、 in another), so depth is not fixed per
+family: the outline is built as the items come, a family already open closing back to its level
+and a new one nesting under the innermost open item that conventionally ranks above it. Markers
+at a line start are trusted; markers inside a paragraph (viewer scrapes run headings inline) are
+accepted only where they continue their family's sequence, which keeps cross-references such as
+"第（二）项" or "三、四年级" from being taken for items.
 
 A clause is the finest item that carries text; a parent's own introduction becomes a clause too.
 Long items split at sentence ends into parts sharing one address; text outside any numbering
@@ -182,24 +184,29 @@ def _drop_lonely_shi(markers: list[Marker]) -> list[Marker]:
     return out
 
 
-def _depths(markers: list[Marker]) -> dict[str, int]:
-    """Depth of each family: the order in which families first appear in this document."""
-    order: dict[str, int] = {}
-    for marker in markers:
-        order.setdefault(marker.family, len(order))
-    return order
+_NATURAL_RANK = {"chapter": 0, "article": 1, "cn": 2, "pcn": 3, "num": 4, "pnum": 5, "circ": 6, "shi": 7}
 
 
 def build_tree(text: str, markers: list[Marker]) -> _Node:
-    """Nest markers by family depth; each node spans from its marker to the next marker's start."""
+    """Nest markers into an outline; each node spans from its marker to the next marker's start.
+
+    A family already open on the stack starts a sibling there (seed 003's second 五 closes the
+    first). A family not open yet nests under the innermost open item, unless that item's family
+    conventionally ranks at or below it (一、 never nests under 1、), so a plan may number its
+    first section 1、2、3 and a later one （一）→1、 without the （一） landing inside item 3.
+    """
     root = _Node(marker=None, depth=-1, start=0, end=len(text))
-    depths = _depths(markers)
     stack = [root]
     for i, marker in enumerate(markers):
         end = markers[i + 1].start if i + 1 < len(markers) else len(text)
-        node = _Node(marker, depths[marker.family], marker.start, end, heading=_heading(text, marker, end))
-        while stack[-1].depth >= node.depth:
-            stack.pop()
+        open_families = [n.marker.family for n in stack[1:]]
+        if marker.family in open_families:
+            del stack[open_families.index(marker.family) + 1 :]
+        else:
+            rank = _NATURAL_RANK[marker.family]
+            while len(stack) > 1 and _NATURAL_RANK[stack[-1].marker.family] >= rank:
+                stack.pop()
+        node = _Node(marker, len(stack) - 1, marker.start, end, heading=_heading(text, marker, end))
         stack[-1].children.append(node)
         stack.append(node)
     return root

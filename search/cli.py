@@ -80,20 +80,24 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("corpus", type=click.Path(path_type=Path))
+@click.argument("corpus", type=click.Path(path_type=Path), nargs=-1, required=True)
 @INDEX_OPTION
 @MODEL_OPTION
 @click.option("--threads", type=int, default=None, help="Encoder threads (default: up to 2).")
 @friendly_errors
-def build(corpus: Path, index_dir: Path, model: str | None, threads: int | None) -> None:
-    """Build or refresh the index of CORPUS (a folder of plans or a .jsonl file)."""
+def build(corpus: tuple[Path, ...], index_dir: Path, model: str | None, threads: int | None) -> None:
+    """Build or refresh the index of CORPUS (a folder of plans or a .jsonl file).
+
+    Further folders (e.g. uploads) are indexed too, their sources prefixed with the folder's name;
+    a further folder that does not exist yet is skipped.
+    """
     from .build import build_index
     from .encoder import load_encoder
 
-    if not corpus.exists():
-        raise FileNotFoundError(f"corpus {corpus} does not exist: pass a folder of plans or a .jsonl file")
+    if not corpus[0].exists():
+        raise FileNotFoundError(f"corpus {corpus[0]} does not exist: pass a folder of plans or a .jsonl file")
     encoder = load_encoder(model, threads=threads)
-    report = build_index(corpus, index_dir, encoder, progress=True)
+    report = build_index(list(corpus), index_dir, encoder, progress=True)
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
     click.echo(

@@ -25,6 +25,12 @@ MAX_QUERY_CHARS = 2000
 LEVELS = ("省", "市", "县", "区")
 
 
+_META_COLUMNS = (  # the documents table without its (large) text columns
+    "source, title, issuer, region, level, year, doc_number, date, '' AS text, '' AS raw, '' AS norm, "
+    "provenance, doc_row"
+)
+
+
 class QueryError(UserError, ValueError):
     """A query or filter the user must change; the message says how."""
 
@@ -222,11 +228,12 @@ class Searcher:
         clause_tokens = [t for t in tokens if t not in cue_text] or tokens  # cues choose the plan
         keyword = self.store.bm25_clauses.scores(clause_tokens, clause_mask)
         document = self.store.bm25_documents.scores(tokens, doc_mask)
-        dense_rows, dense_scores = self._dense(query, clause_mask)
+        vector = self._query_vector(query)  # local: searches may run concurrently
+        dense_rows, dense_scores = self._dense(vector, clause_mask)
         depth = self.weights.depth
         kw_rows = _top(keyword, depth, clause_mask)
         rows = np.union1d(dense_rows, kw_rows).astype(np.int64)
-        dense = self._dense_scores(query, rows, dense_rows, dense_scores)
+        dense = self._dense_scores(vector, rows, dense_rows, dense_scores)
         pool = _Pool(rows, dense, keyword[rows], document[self.clause_doc[rows]])
         pool.quoted = self._quoted_bonus(query, rows)
         pool.cue = self._cue_match(cues, self.clause_doc[rows])
@@ -235,15 +242,13 @@ class Searcher:
     def _query_vector(self, query: str) -> np.ndarray:
         return np.asarray(self.encoder.encode_queries([query]), dtype=np.float32)
 
-    def _dense(self, query: str, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(self, vector: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Top rows by inner product, searching only allowed rows when filtered."""
         import faiss
 
         n = self.store.faiss_index.ntotal
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        vector = self._query_vector(query)
-        self._last_vector = vector
         depth = min(self.weights.depth, n if mask is None else int(mask.sum()))
         params = None
         if mask is not None:
@@ -252,13 +257,15 @@ class Searcher:
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), scores[0][keep]
 
-    def _dense_scores(self, query: str, rows: np.ndarray, dense_rows: np.ndarray, dense_scores: np.ndarray):
+    def _dense_scores(
+        self, vector: np.ndarray, rows: np.ndarray, dense_rows: np.ndarray, dense_scores: np.ndarray
+    ):
         """Cosine for every pooled row: known for dense hits, reconstructed for keyword-only ones."""
         lookup = dict(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
         missing = [r for r in rows.tolist() if r not in lookup]
         if missing:
             vectors = np.stack([self.store.faiss_index.reconstruct(int(r)) for r in missing])
-            for r, s in zip(missing, vectors @ self._last_vector[0], strict=True):
+            for r, s in zip(missing, vectors @ vector[0], strict=True):
                 lookup[r] = float(s)
         return np.array([lookup[r] for r in rows.tolist()], dtype=np.float32)
 
@@ -312,13 +319,24 @@ class Searcher:
         return clause_from_row(row) if row else None
 
     def document(self, source: str) -> Document:
-        return document_from_row(
-            self.store.db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone()
-        )
+        """One indexed document by its exact source; QueryError if it is not in the index."""
+        row = self.store.db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone()
+        if row is None:
+            raise QueryError(f"no document '{source}' in the index: see the documents list for sources")
+        return document_from_row(row)
 
-    def documents(self) -> list[Document]:
-        rows = self.store.db.execute("SELECT * FROM documents ORDER BY year, source")
+    def documents(self, filters: Filters | None = None, with_text: bool = True) -> list[Document]:
+        """Indexed documents passing ``filters``, by year then source; metadata only if not with_text."""
+        where, args = (filters or Filters()).sql()
+        columns = "*" if with_text else _META_COLUMNS
+        rows = self.store.db.execute(
+            f"SELECT {columns} FROM documents WHERE {where} ORDER BY year, source", args
+        )
         return [document_from_row(r) for r in rows]
+
+    def clause_counts(self) -> dict[str, int]:
+        """Number of clauses per document source."""
+        return dict(self.store.db.execute("SELECT source, count(*) FROM clauses GROUP BY source"))
 
     def clauses_of(self, source: str) -> list[Clause]:
         rows = self.store.db.execute("SELECT * FROM clauses WHERE source = ? ORDER BY seq", (source,))

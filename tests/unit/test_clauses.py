@@ -460,3 +460,25 @@ def test_ncp_corpus_parses_into_bounded_non_empty_clauses():
         assert parsed.clauses, parsed.document.source
         for clause in parsed.clauses:
             assert clause.text.strip() and len(clause.text) <= 650, (clause.source, clause.address)
+
+
+def _parse_text(text: str) -> list[Clause]:
+    return parse_raw(RawDoc(source="t.txt", text=text, fmt="txt")).clauses
+
+
+def test_a_later_section_with_subheadings_does_not_nest_under_an_earlier_item():
+    text = (
+        "某县2022年教育工作要点\n一、总体要求\n1、坚持立德树人根本任务，全面提高育人质量。\n"
+        "2、坚持教育优先发展，保障教育经费投入。\n3、坚持改革创新，激发办学活力。\n"
+        "二、重点任务\n（一）推进义务教育优质均衡\n1、扩充优质学位，新建学校三所。\n"
+        '2、落实"双减"政策，规范校外培训。\n（二）加强教师队伍建设\n1、加强师德师风建设，完善考核。\n'
+    )
+    clauses = _parse_text(text)
+    assert [c.address for c in clauses] == ["一1", "一2", "一3", "二（一）1", "二（一）2", "二（二）1"]
+    shuang = next(c for c in clauses if "双减" in c.text)
+    assert shuang.path == ("二、重点任务", "（一）推进义务教育优质均衡", '2、落实"双减"政策，规范校外培训')
+
+
+def test_a_top_level_number_closes_arabic_items_listed_before_it():
+    text = "前言说明文字。\n1、总体目标明确。\n2、工作原则清楚。\n一、主要任务\n1、推进学前教育普惠发展。\n"
+    assert [c.address for c in _parse_text(text)] == ["前言", "1", "2", "一1"]

@@ -1,0 +1,207 @@
+"""The Gradio app in headless Chromium: each tab answers from the library, document text stays text, and
+the browser logs no errors. Screenshots of every tab go to docs/screenshots/.
+
+The upload test changes the index, so it runs last (tests run in file order).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from search.keyword import normalise
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 90_000
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def submit(page, box: str, text: str, button: str) -> None:
+    page.fill(f"{box} textarea", text)
+    page.click(button)
+
+
+def table_rows(page, selector: str) -> list[list[str]]:
+    """Body rows of a Gradio Dataframe as cell texts."""
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector + ' [role=row]')]
+            .filter((row) => Number(row.getAttribute('aria-rowindex')) > 1)
+            .map((row) => [...row.querySelectorAll('[role=gridcell], td')]
+                .map((cell) => cell.innerText.trim()))
+            .filter((cells) => cells.some((text) => text))""",
+        selector,
+    )
+
+
+def assert_not_pwned(page) -> None:
+    """No script from a document ran, and no element from a document's markup exists."""
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("[onerror], [onmouseover]").count() == 0
+
+
+def test_search_returns_cards_citing_the_clause(page, screenshot):
+    open_tab(page, "检索 Search")
+    submit(page, "#search-query", "", "#search-btn")  # an empty query is a warning, not a traceback
+    page.wait_for_selector("text=empty query", timeout=WAIT_MS)
+
+    submit(page, "#search-query", "积极发展普惠性学前教育", "#search-btn")
+    page.wait_for_selector("#search-results .hit-card", timeout=WAIT_MS)
+    first = page.locator("#search-results .hit-card").first
+    cite = first.locator(".hit-cite").inner_text()
+    assert "襄阳市2017年教育工作要点" in cite and "三（二）6" in cite
+    assert "积极发展普惠性学前教育" in first.locator(".hit-path").inner_text()
+    assert first.locator(".hit-text mark").count() > 0
+
+    first.locator("details.ctx summary").click()  # neighbouring clauses
+    assert first.locator(".ctx-clause").count() >= 2
+    assert "三（二）7" in first.locator("details.ctx").inner_text()  # the next item, 7、推动义务教育…
+
+    first.locator(".copy-btn").click()
+    expected = "襄阳市2017年教育工作要点 · 襄阳市教育局 · 2017 · 三（二）6"
+    page.wait_for_function("(text) => navigator.clipboard.readText().then((t) => t === text)", arg=expected)
+    page.get_by_text("引用列表 Citations").click()
+    page.wait_for_selector("#search-citations textarea", timeout=WAIT_MS)
+    assert f"[1] {expected}" in page.input_value("#search-citations textarea")
+    screenshot(page, "search")
+
+
+def test_census_lists_exactly_the_plans_that_mention_the_term(page, app_server, screenshot):
+    searcher = app_server.searcher()
+    needle = normalise("双减")
+    expected = {
+        d.title: normalise(d.text).count(needle) for d in searcher.documents() if needle in normalise(d.text)
+    }
+    assert len(expected) >= 2  # the shipped corpus has some, and the hostile plan adds one
+
+    open_tab(page, "提及 Census")
+    submit(page, "#census-term", "双减", "#census-btn")
+    page.wait_for_selector("#census-chart svg.bar-chart", timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelectorAll('#census-table [role=row]').length > 1")
+    rows = table_rows(page, "#census-table")
+    assert {row[2]: int(row[3]) for row in rows} == expected
+    assert len(rows) == len(expected)
+    years = [row[0] for row in rows]
+    assert years == sorted(years)
+
+    bars = page.locator("#census-chart g.bar")
+    values = [int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())]
+    assert sum(values) == sum(expected.values())
+    assert page.locator("#census-chart svg rect").first.bounding_box()["height"] >= 0
+
+    with page.expect_download() as download:
+        page.click("#census-csv")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert {r["标题"] for r in records} == set(expected)
+    assert all("双减" in r["条款原文"] for r in records if r["条款原文"])
+    screenshot(page, "census")
+
+
+def test_ask_answers_with_citations_that_open_their_clause(page, screenshot):
+    open_tab(page, "问答 Ask")
+    submit(page, "#ask-question", "火星探测器的发射窗口是什么时候？", "#ask-btn")
+    page.wait_for_selector("#ask-answer .answer.none", timeout=WAIT_MS)
+    assert "没有能回答" in page.inner_text("#ask-answer")
+
+    submit(page, "#ask-question", "襄阳市2017年计划新建、改扩建多少所幼儿园？", "#ask-btn")
+    page.wait_for_selector("#ask-answer .answer-text a.cite-ref", timeout=WAIT_MS)
+    assert "35所" in page.inner_text("#ask-answer .answer-text")
+    details = page.locator("#ask-answer details.cite").first
+    assert details.get_attribute("open") is None
+    page.locator("#ask-answer a.cite-ref").first.click()
+    page.wait_for_function("() => document.querySelector('#ans-cite-1').open")
+    assert "襄阳市2017年教育工作要点" in details.inner_text()
+    assert details.locator(".hit-text").is_visible()
+    screenshot(page, "ask")
+
+
+def test_wording_lists_precedents_oldest_first(page, screenshot):
+    open_tab(page, "措辞 Wording")
+    submit(page, "#wording-draft", "推动义务教育优质均衡发展，改善学校办学条件", "#wording-btn")
+    page.wait_for_selector("#wording-results .prec-doc", timeout=WAIT_MS)
+    years = [int(y) for y in page.locator("#wording-results .prec-year").all_inner_texts() if y.isdigit()]
+    assert len(years) >= 2 and years == sorted(years)
+    assert page.locator("#wording-results mark.shared").count() > 0
+    screenshot(page, "wording")
+
+
+def test_documents_table_and_clause_tree(page, app_server, screenshot):
+    documents = app_server.searcher().documents()
+    open_tab(page, "文档 Documents")
+    page.wait_for_function("() => document.querySelectorAll('#docs-table [role=row]').length > 1")
+    rows = table_rows(page, "#docs-table")
+    assert sorted(row[-1] for row in rows) == sorted(d.source for d in documents)
+
+    page.get_by_role("gridcell", name="襄阳市2017年教育工作要点").click()  # a row click opens the document
+    page.wait_for_selector("#doc-tree .tree-clause", timeout=WAIT_MS)
+    tree = page.inner_text("#doc-tree")
+    assert "三（二）6" in tree and "积极发展普惠性学前教育" in tree
+    screenshot(page, "documents")
+
+
+def test_hostile_document_renders_as_text(page, app_server):
+    open_tab(page, "检索 Search")
+    submit(page, "#search-query", "加强校园安全管理 开展网络安全教育 完善安全评估机制", "#search-btn")
+    page.wait_for_selector(f"#search-results .hit-card[data-source='{app_server.hostile}']", timeout=WAIT_MS)
+    page.locator("#search-results details.ctx").first.click()
+    shown = page.inner_text("#search-results")
+    assert "<script>window.__pwned=1</script>" in shown
+    assert '<img src=x onerror="window.__pwned=1">' in shown
+    assert "${window.__pwned=1}" in shown and "{{constructor.constructor(" in shown
+    assert page.locator("#search-results script").count() == 0
+    assert_not_pwned(page)
+
+    open_tab(page, "提及 Census")
+    submit(page, "#census-term", "网络安全教育", "#census-btn")
+    page.wait_for_function("() => document.querySelectorAll('#census-table [role=row]').length > 1")
+    assert any("测试县2024年教育工作要点" in row for row in table_rows(page, "#census-table"))
+
+    open_tab(page, "问答 Ask")
+    submit(page, "#ask-question", "如何开展网络安全教育？", "#ask-btn")
+    page.wait_for_selector("#ask-answer .answer-text", timeout=WAIT_MS)
+    page.locator("#ask-answer details.cite summary").first.click()
+
+    open_tab(page, "文档 Documents")
+    page.get_by_role("gridcell", name="测试县2024年教育工作要点").click()
+    page.wait_for_selector("#doc-tree .tree-clause", timeout=WAIT_MS)
+    tree = page.inner_text("#doc-tree")
+    assert "<script>window.__pwned=1</script>" in tree and '<b onmouseover="window.__pwned=1">' in tree
+    assert_not_pwned(page)
+
+
+def test_upload_saves_without_overwriting_and_indexes(page, app_server, tmp_path):
+    """Two files with one name: both saved (the second renamed), indexed, and searchable at once."""
+    first, second = tmp_path / "a" / "上传测试.txt", tmp_path / "b" / "上传测试.txt"
+    for path, (county, topic) in (
+        (first, ("甲县", "研学旅行基地建设")),
+        (second, ("乙县", "校园足球特色学校")),
+    ):
+        path.parent.mkdir()
+        path.write_text(f"{county}2025年教育工作要点\n{county}教育局\n一、重点工作\n1、推进{topic}，"
+                        f"完善{topic}管理制度。\n2、加强{topic}经费保障。\n", encoding="utf-8")  # fmt: skip
+    open_tab(page, "文档 Documents")
+    page.get_by_text("添加文件 Add documents").click()
+    page.locator("#upload-files input[type=file]").set_input_files([str(first), str(second)])
+    page.wait_for_function(
+        "() => document.querySelector('#upload-files').innerText.split('上传测试').length === 3"
+    )
+    page.click("#upload-btn")
+    page.wait_for_selector("#upload-report :text('索引已更新')", timeout=WAIT_MS * 2)
+    saved = sorted(p.name for p in app_server.uploads.iterdir())
+    assert saved == ["上传测试-2.txt", "上传测试.txt"]
+    assert not any(p.name.startswith("上传") for p in app_server.corpus.iterdir())  # never into the corpus
+
+    page.wait_for_function(
+        "() => document.querySelector('#docs-table').innerText.includes('乙县2025年教育工作要点')"
+    )
+    open_tab(page, "检索 Search")
+    submit(page, "#search-query", "校园足球特色学校", "#search-btn")
+    page.wait_for_selector("#search-results .hit-card[data-source='uploads/上传测试-2.txt']", timeout=WAIT_MS)
