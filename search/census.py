@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .keyword import normalise
-from .records import Clause, Document
+from .records import Clause, Document, clause_json, document_json
 from .retrieve import Filters, QueryError, Searcher
 from .store import clause_from_row, document_from_row
 
@@ -27,24 +27,10 @@ class Mention:
     clauses: list[Clause]
 
     def to_json(self) -> dict:
-        d = self.document
         return {
-            "source": d.source,
-            "title": d.title,
-            "issuer": d.issuer,
-            "region": d.region,
-            "year": d.year,
+            **document_json(self.document),
             "count": self.count,
-            "clauses": [
-                {
-                    "address": c.address,
-                    "part": c.part,
-                    "path": list(c.path),
-                    "text": c.text,
-                    "clause_id": c.clause_id,
-                }
-                for c in self.clauses
-            ],
+            "clauses": [clause_json(c) for c in self.clauses],
         }
 
 

@@ -79,27 +79,36 @@ class Hit:
         return citation(self.document, self.clause)
 
     def to_json(self) -> dict:
-        d, c = self.document, self.clause
         return {
-            "source": d.source,
-            "title": d.title,
-            "issuer": d.issuer,
-            "region": d.region,
-            "level": d.level,
-            "year": d.year,
-            "address": c.address,
-            "part": c.part,
-            "path": list(c.path),
-            "text": c.text,
+            **document_json(self.document),
+            **clause_json(self.clause),
             "score": round(float(self.score), 6),
             "legs": {k: round(float(v), 6) for k, v in self.legs.items()},
-            "clause_id": c.clause_id,
             "citation": self.citation,
             "highlights": [list(h) for h in self.highlights],
             "context": [
                 {"address": x.address, "text": x.text, "clause_id": x.clause_id} for x in self.context
             ],
         }
+
+
+def document_json(document: Document) -> dict:
+    """The document fields every JSON result carries."""
+    d = document
+    return {"source": d.source, "title": d.title, "issuer": d.issuer, "region": d.region, "level": d.level,
+            "year": d.year}  # fmt: skip
+
+
+def clause_json(clause: Clause) -> dict:
+    """The clause fields every JSON result carries."""
+    c = clause
+    return {
+        "address": c.address,
+        "part": c.part,
+        "path": list(c.path),
+        "text": c.text,
+        "clause_id": c.clause_id,
+    }
 
 
 def citation(document: Document, clause: Clause) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from .keyword import normalise
-from .records import Document, Hit
+from .records import Document, Hit, document_json
 from .retrieve import Filters, Searcher, check_query
 
 MIN_SHARED = 4
@@ -26,12 +26,8 @@ class Precedent:
     shared: list[list[tuple[int, int]]]  # per hit: spans of clause text shared with the draft
 
     def to_json(self) -> dict:
-        d = self.document
         return {
-            "source": d.source,
-            "title": d.title,
-            "issuer": d.issuer,
-            "year": d.year,
+            **document_json(self.document),
             "clauses": [
                 {
                     **h.to_json(),

@@ -6,6 +6,20 @@ import hashlib
 
 import numpy as np
 
+# The fields the issue promises on every hit object (CLI --json and the Python API alike).
+HIT_CONTRACT = {
+    "source",
+    "title",
+    "issuer",
+    "region",
+    "year",
+    "address",
+    "path",
+    "text",
+    "score",
+    "clause_id",
+}
+
 
 class HashEncoder:
     """Bag of character bigrams hashed into a small space: similar wording gives similar vectors.
