@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
-import itertools
 import json
 import os
 import platform
@@ -37,9 +36,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from search.build import build_index, collect, corpus_hash  # noqa: E402
-from search.clauses import CHUNKER_VERSION  # noqa: E402
 from search.keyword import normalise  # noqa: E402
-from search.retrieve import Filters, Searcher, Weights, _minmax, _top, quoted_terms  # noqa: E402
+from search.retrieve import Filters, Searcher, Weights, _minmax, _top  # noqa: E402
 from search.store import IndexError_, open_store  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared/benchmarks/ncp"
@@ -68,20 +66,26 @@ def span_key(text: str) -> str:
 
 
 def index_is_current(index_dir: Path, corpus_path: Path, model: str) -> bool:
-    """True when ``index_dir`` holds an index of this corpus, model and chunker version."""
+    """True when ``index_dir`` holds this corpus (manifest corpus_hash), embedded with ``model`` and cut
+    into exactly the clauses the current chunker gives (the chunker version is not always bumped)."""
     try:
         store = open_store(Path(index_dir))
     except IndexError_:
         return False
-    manifest = store.manifest
-    store.db.close()
-    if (manifest.get("model"), manifest.get("chunker_version")) != (model, CHUNKER_VERSION):
-        return False
+    try:
+        if store.manifest.get("model") != model:
+            return False
+        stored = store.db.execute("SELECT source, address, part, text FROM clauses ORDER BY vec").fetchall()
+    finally:
+        store.db.close()
     parsed, _ = collect(corpus_path)
-    return manifest.get("corpus_hash") == corpus_hash(parsed)
+    current = [(c.source, c.address, c.part, c.text) for p in parsed for c in p.clauses]
+    return store.manifest.get("corpus_hash") == corpus_hash(parsed) and stored == current
 
 
-def ensure_index(data_dir: Path, index_dir: Path, encoder, rebuild: bool = False, progress: bool = True) -> dict:
+def ensure_index(
+    data_dir: Path, index_dir: Path, encoder, rebuild: bool = False, progress: bool = True
+) -> dict:
     """Build the NCP index into ``index_dir`` if missing, stale or ``rebuild`` (then from scratch)."""
     corpus_path = Path(data_dir) / "corpus.jsonl"
     if not rebuild and index_is_current(index_dir, corpus_path, encoder.name):
@@ -138,7 +142,9 @@ class Bench:
         self.clause_keys = [span_key(text) for _, text in clause_rows]
         self.clause_doc = searcher.clause_doc
         # documents the build dropped as identical copies count as their indexed twin
-        twin = {hashlib.sha1(normalise(corpus[s]).encode()).hexdigest(): r for r, s in self.doc_source.items()}
+        twin = {
+            hashlib.sha1(normalise(corpus[s]).encode()).hexdigest(): r for r, s in self.doc_source.items()
+        }
         doc_keys = [span_key(corpus.get(self.doc_source[r], "")) for r in range(self.n_docs)]
         self.remapped = 0
         self.judged: list[Judged] = []
@@ -148,11 +154,17 @@ class Bench:
                 relevant = twin.get(hashlib.sha1(normalise(corpus[q["docid"]]).encode()).hexdigest(), -1)
                 self.remapped += relevant >= 0
             key = span_key(q["answer"])
-            self.judged.append(Judged(
-                q["qid"], q["query"], relevant,
-                np.fromiter((key in c for c in self.clause_keys), dtype=bool, count=len(self.clause_keys)),
-                np.fromiter((key in d for d in doc_keys), dtype=bool, count=self.n_docs),
-            ))  # fmt: skip
+            self.judged.append(
+                Judged(
+                    q["qid"],
+                    q["query"],
+                    relevant,
+                    np.fromiter(
+                        (key in c for c in self.clause_keys), dtype=bool, count=len(self.clause_keys)
+                    ),
+                    np.fromiter((key in d for d in doc_keys), dtype=bool, count=self.n_docs),
+                )
+            )
         self.longest_clause = max(map(len, self.clause_keys), default=0)
         self.unreachable_answers = sum(not j.answer_clauses.any() for j in self.judged)
 
@@ -164,10 +176,17 @@ def score_ranking(judged: Judged, clause_doc: np.ndarray, ranked_rows: np.ndarra
     docs = docs_in_order[np.sort(first)][:10]
     where = np.flatnonzero(docs == judged.relevant_doc)
     rank = int(where[0]) + 1 if len(where) else 0
-    return np.array([
-        1 <= rank <= 1, 1 <= rank <= 5, 1 <= rank <= 10, 1.0 / rank if rank else 0.0,
-        judged.answer_clauses[ranked_rows[:5]].any(), judged.answer_docs[docs[:5]].any(),
-    ], dtype=np.float64)  # fmt: skip
+    return np.array(
+        [
+            1 <= rank <= 1,
+            1 <= rank <= 5,
+            1 <= rank <= 10,
+            1.0 / rank if rank else 0.0,
+            judged.answer_clauses[ranked_rows[:5]].any(),
+            judged.answer_docs[docs[:5]].any(),
+        ],
+        dtype=np.float64,
+    )
 
 
 def summarise(per_query: np.ndarray) -> dict[str, float]:
@@ -180,74 +199,69 @@ def evaluate(bench: Bench, weights: Weights, judged: list[Judged] | None = None)
     searcher = bench.searcher
     saved, searcher.weights = searcher.weights, weights
     try:
-        out = [score_ranking(j, bench.clause_doc, searcher.rank(j.query, Filters(), EVERYTHING)[0])
-               for j in judged or bench.judged]  # fmt: skip
+        out = [
+            score_ranking(j, bench.clause_doc, searcher.rank(j.query, Filters(), EVERYTHING)[0])
+            for j in judged or bench.judged
+        ]
     finally:
         searcher.weights = saved
     return np.array(out)
 
 
 # ---- numpy replica of Searcher.rank for the grid ---------------------------------------------------
-@dataclass
-class Legs:
-    """Raw leg scores of one query over every clause, computed once."""
-
-    dense_order: np.ndarray  # clause rows by FAISS score, best first
-    dense_faiss: np.ndarray  # FAISS score per clause row
-    dense_dot: np.ndarray  # query · reconstructed vector per clause row (rank's path for keyword-only rows)
-    keyword: np.ndarray
-    document: np.ndarray  # per clause row: the BM25 score of its document
-    quoted: np.ndarray  # 1.0 where the clause contains every quoted term of the query
-
-
 class Replica:
-    """Raw legs for every judged query, and rank's fusion over them for any weights and depth."""
+    """Raw legs of every judged query over all clauses, taken once from the library's own
+    ``Searcher._pool`` at full depth, and rank's fusion over them for any weights and depth."""
+
+    BONUSES = ("quoted", "cue")  # pool fields added after the weighted legs, weights kept as given
 
     def __init__(self, bench: Bench) -> None:
         searcher = bench.searcher
-        store = searcher.store
         self.bench = bench
-        vectors = store.reconstruct()
-        n = store.faiss_index.ntotal
-        norm_texts = [t for (t,) in store.db.execute("SELECT norm_text FROM clauses ORDER BY vec")]
-        self.legs: list[Legs] = []
-        for j in bench.judged:
-            vector = searcher._query_vector(j.query)
-            scores, rows = store.faiss_index.search(vector, n)
-            faiss_scores = np.zeros(n, dtype=np.float32)
-            faiss_scores[rows[0]] = scores[0]
-            tokens = searcher.tokenizer(j.query)
-            terms = quoted_terms(j.query)
-            quoted = (np.array([all(t in text for t in terms) for text in norm_texts], dtype=np.float32)
-                      if terms else np.zeros(n, dtype=np.float32))  # fmt: skip
-            self.legs.append(Legs(
-                rows[0].astype(np.int64), faiss_scores, (vectors @ vector[0]).astype(np.float32),
-                store.bm25_clauses.scores(tokens), store.bm25_documents.scores(tokens)[bench.clause_doc], quoted,
-            ))  # fmt: skip
+        n = searcher.store.faiss_index.ntotal
+        saved, searcher.weights = searcher.weights, Weights(depth=n)
+        try:
+            self.pools = [searcher._pool(j.query, None, None) for j in bench.judged]
+        finally:
+            searcher.weights = saved
+        for pool in self.pools:
+            assert len(pool.rows) == n and np.array_equal(pool.rows, np.arange(n)), "full pool expected"
+        # dense order as FAISS returns it at any depth (best first, ties by row)
+        self.dense_order = [np.argsort(-pool.dense, kind="stable") for pool in self.pools]
 
     def pool(self, i: int, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Candidate rows, their min-max normalised legs (rows × dense/keyword/document) and quoted bonus."""
-        legs = self.legs[i]
-        dense_rows = legs.dense_order[:depth]
-        rows = np.union1d(dense_rows, _top(legs.keyword, depth, None)).astype(np.int64)
-        dense = np.where(np.isin(rows, dense_rows), legs.dense_faiss[rows], legs.dense_dot[rows])
-        normed = np.stack([_minmax(dense), _minmax(legs.keyword[rows]), _minmax(legs.document[rows])], axis=1)
-        return rows, normed, legs.quoted[rows]
+        """Candidate rows, their min-max normalised legs (rows × dense/keyword/document) and the raw
+        bonuses (rows × BONUSES), as ``Searcher.rank`` sees them at ``depth``."""
+        full = self.pools[i]
+        rows = np.union1d(self.dense_order[i][:depth], _top(full.keyword, depth, None)).astype(np.int64)
+        legs = [_minmax(full.dense[rows]), _minmax(full.keyword[rows]), _minmax(full.document[rows])]
+        bonuses = [getattr(full, name)[rows] for name in self.BONUSES]
+        return rows, np.stack(legs, axis=1), np.stack(bonuses, axis=1).astype(np.float32)
+
+    @staticmethod
+    def _bonus_weights(weights: Weights) -> np.ndarray:
+        return np.array([getattr(weights, name) for name in Replica.BONUSES], dtype=np.float32)
 
     def rank(self, i: int, weights: Weights) -> tuple[np.ndarray, np.ndarray]:
-        rows, normed, quoted = self.pool(i, weights.depth)
+        rows, normed, bonuses = self.pool(i, weights.depth)
         w = np.array([weights.dense, weights.keyword, weights.document], dtype=np.float32)
-        fused = (normed * w).sum(axis=1) + weights.quoted * quoted  # same operation order as rank
+        fused = (normed * w).sum(axis=1)
+        for k, b in enumerate(self._bonus_weights(weights)):
+            fused = fused + b * bonuses[:, k]  # same operation order as rank
         order = np.argsort(-fused, kind="stable")
         return rows[order], fused[order]
 
-    def grid(self, weight_rows: np.ndarray, depth: int, quoted: float) -> np.ndarray:
-        """Per (weights, query) METRICS for every weight row at one depth: shape (W, Q, M)."""
-        out = np.zeros((len(weight_rows), len(self.legs), len(METRICS)))
+    def grid(self, weight_rows: np.ndarray, depth: int, base: Weights) -> np.ndarray:
+        """Per (weights, query) METRICS for every (dense, keyword, document) row at ``depth``, bonus
+        weights from ``base``: shape (W, Q, M)."""
+        out = np.zeros((len(weight_rows), len(self.pools), len(METRICS)))
         w = weight_rows.astype(np.float32)
+        bonus_w = self._bonus_weights(base)
         for i, judged in enumerate(self.bench.judged):
-            rows, normed, bonus = self.pool(i, depth)
-            fused = (normed[:, None, :] * w[None, :, :]).sum(axis=2) + quoted * bonus[:, None]
+            rows, normed, bonuses = self.pool(i, depth)
+            fused = (normed[:, None, :] * w[None, :, :]).sum(axis=2)
+            for k, b in enumerate(bonus_w):
+                fused = fused + b * bonuses[:, k, None]
             orders = np.argsort(-fused, axis=0, kind="stable")
             for k in range(len(w)):
                 out[k, i] = score_ranking(judged, self.bench.clause_doc, rows[orders[:, k]])
@@ -271,8 +285,12 @@ class Replica:
                     worst = float("inf")
         finally:
             searcher.weights = saved
-        return {"queries": min(n, len(self.legs)), "same_top10": same_top10, "same_full_order": same_order,
-                "max_score_diff": worst}  # fmt: skip
+        return {
+            "queries": min(n, len(self.pools)),
+            "same_top10": same_top10,
+            "same_full_order": same_order,
+            "max_score_diff": worst,
+        }
 
 
 def simplex(step: float) -> np.ndarray:
@@ -281,13 +299,13 @@ def simplex(step: float) -> np.ndarray:
     return np.array([(a / n, b / n, (n - a - b) / n) for a in range(n + 1) for b in range(n + 1 - a)])
 
 
-def run_grid(replica: Replica, step: float, quoted: float, tune: np.ndarray, check: np.ndarray) -> dict:
-    """Best weights by R@5 then MRR@10 then answer@5: tuned on ``tune`` queries, checked on ``check``,
-    and (for the defaults) on all queries."""
+def run_grid(replica: Replica, step: float, base: Weights, tune: np.ndarray, check: np.ndarray) -> dict:
+    """Best (dense, keyword, document, depth) by R@5 then MRR@10 then answer@5, the bonus weights
+    (quoted, cue) kept at ``base``: tuned on ``tune`` queries and checked on ``check``, and on all."""
     weight_rows = simplex(step)
     results = []  # (depth, weights, per-query metrics)
     for depth in DEPTHS:
-        per = replica.grid(weight_rows, depth, quoted)
+        per = replica.grid(weight_rows, depth, base)
         results += [(depth, tuple(map(float, w)), per[k]) for k, w in enumerate(weight_rows)]
 
     def key(subset):
@@ -299,13 +317,27 @@ def run_grid(replica: Replica, step: float, quoted: float, tune: np.ndarray, che
 
     def describe(item):
         depth, (d, k, doc), per = item
-        return {"weights": {"dense": round(d, 3), "keyword": round(k, 3), "document": round(doc, 3),
-                            "quoted": quoted, "depth": depth},
-                "all": summarise(per), "tune": summarise(per[tune]), "check": summarise(per[check])}  # fmt: skip
+        return {
+            "weights": {
+                "dense": round(d, 3),
+                "keyword": round(k, 3),
+                "document": round(doc, 3),
+                **{name: getattr(base, name) for name in Replica.BONUSES},
+                "depth": depth,
+            },
+            "all": summarise(per),
+            "tune": summarise(per[tune]),
+            "check": summarise(per[check]),
+        }
 
     ranked_all = sorted(results, key=key(np.ones(len(tune), dtype=bool)), reverse=True)
     ranked_tune = sorted(results, key=key(tune), reverse=True)
+    best_all, best_tune = key(np.ones(len(tune), dtype=bool))(ranked_all[0]), key(tune)(ranked_tune[0])
     return {
+        "configs_tied_with_best_on_all": sum(
+            key(np.ones(len(tune), dtype=bool))(r) == best_all for r in results
+        ),
+        "configs_tied_with_best_on_tune": sum(key(tune)(r) == best_tune for r in results),
         "step": step,
         "configs": len(results),
         "best_on_all": describe(ranked_all[0]),
@@ -317,9 +349,9 @@ def run_grid(replica: Replica, step: float, quoted: float, tune: np.ndarray, che
 
 # ---- reporting -----------------------------------------------------------------------------------
 LEG_CONFIGS = {
-    "bm25-clause": Weights(dense=0, keyword=1, document=0, quoted=0),
-    "bm25-document": Weights(dense=0, keyword=0, document=1, quoted=0),
-    "dense": Weights(dense=1, keyword=0, document=0, quoted=0),
+    "bm25-clause": Weights(dense=0, keyword=1, document=0, quoted=0, cue=0),
+    "bm25-document": Weights(dense=0, keyword=0, document=1, quoted=0, cue=0),
+    "dense": Weights(dense=1, keyword=0, document=0, quoted=0, cue=0),
     "fusion-default": Weights(),
 }
 
@@ -336,13 +368,20 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 def machine() -> dict:
     import torch
 
-    return {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
-            "python": platform.python_version(), "processor": platform.processor() or platform.machine()}  # fmt: skip
+    return {
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NCP folder (corpus.jsonl, queries.jsonl)")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="NCP folder (corpus.jsonl, queries.jsonl)"
+    )
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch")
     parser.add_argument("--quick", action="store_true", help="first 80 queries only")
@@ -360,17 +399,22 @@ def main(argv: list[str] | None = None) -> int:
     encoder = load_encoder()
     build = ensure_index(args.data, args.index, encoder, rebuild=args.rebuild)
     if build["built"]:
-        print(f"built {args.index}: {build['documents']} documents, {build['clauses']} clauses "
-              f"({build['embedded']} embedded) in {build['seconds']:.1f} s = {build['clauses_per_s']} clauses/s")  # fmt: skip
+        print(
+            f"built {args.index}: {build['documents']} documents, {build['clauses']} clauses "
+            f"({build['embedded']} embedded) in {build['seconds']:.1f} s = {build['clauses_per_s']} clauses/s"
+        )
     else:
         print(f"reusing {args.index} (same corpus, model and chunker)")
     t0 = time.perf_counter()
     searcher = open_searcher(args.index, encoder, queries)
     bench = Bench(searcher, corpus, queries)
     prep_s = time.perf_counter() - t0
-    print(f"{len(queries)} queries, {bench.n_docs} documents, {len(bench.clause_keys)} clauses "
-          f"(longest {bench.longest_clause} chars); {bench.unreachable_answers} answers lie in no single clause; "
-          f"{bench.remapped} relevant docs indexed as an identical twin; prepared in {prep_s:.1f} s")  # fmt: skip
+    print(
+        f"{len(queries)} queries, {bench.n_docs} documents, {len(bench.clause_keys)} clauses "
+        f"(longest {bench.longest_clause} chars); "
+        f"{bench.unreachable_answers} answers lie in no single clause; "
+        f"{bench.remapped} relevant docs indexed as an identical twin; prepared in {prep_s:.1f} s"
+    )
 
     t0 = time.perf_counter()
     per_config = {name: evaluate(bench, w) for name, w in LEG_CONFIGS.items()}
@@ -399,32 +443,57 @@ def main(argv: list[str] | None = None) -> int:
         replica = Replica(bench)
         checks = {name: replica.check(w) for name, w in LEG_CONFIGS.items()}
         report["replica_check"] = checks
-        agree = {name: summarise(np.array([score_ranking(j, bench.clause_doc, replica.rank(i, w)[0])
-                                           for i, j in enumerate(bench.judged)])) == rows[name]
-                 for name, w in LEG_CONFIGS.items()}  # fmt: skip
+        agree = {
+            name: summarise(
+                np.array(
+                    [
+                        score_ranking(j, bench.clause_doc, replica.rank(i, w)[0])
+                        for i, j in enumerate(bench.judged)
+                    ]
+                )
+            )
+            == rows[name]
+            for name, w in LEG_CONFIGS.items()
+        }
         report["replica_metrics_equal_rank"] = agree
         print(f"replica vs Searcher.rank: {checks['fusion-default']} ; metrics equal: {agree}")
-        grid = run_grid(replica, args.step, Weights().quoted, tune, ~tune)
+        grid = run_grid(replica, args.step, Weights(), tune, ~tune)
         grid["seconds"] = round(time.perf_counter() - t0, 1)
         default = per_config["fusion-default"]
-        grid["default_on_tune"], grid["default_on_check"] = summarise(default[tune]), summarise(default[~tune])
-        grid["split"] = {"tune": "even qids (int(qid, 16) % 2 == 0)", "check": "odd qids",
-                         "tune_n": int(tune.sum()), "check_n": int((~tune).sum())}  # fmt: skip
+        grid["default_on_tune"], grid["default_on_check"] = (
+            summarise(default[tune]),
+            summarise(default[~tune]),
+        )
+        grid["split"] = {
+            "tune": "even qids (int(qid, 16) % 2 == 0)",
+            "check": "odd qids",
+            "tune_n": int(tune.sum()),
+            "check_n": int((~tune).sum()),
+        }
         report["grid"] = grid
         best, tuned = grid["best_on_all"], grid["best_on_tune"]
-        rows["grid-best-all"] = best["all"]
-        rows[f"tuned-even→odd({int((~tune).sum())})"] = tuned["check"]
-        rows[f"default→odd({int((~tune).sum())})"] = grid["default_on_check"]
+        n_tune, n_check = int(tune.sum()), int((~tune).sum())
+        rows["grid-best(all)"] = best["all"]
+        rows[f"tuned(even)→even{n_tune}"] = tuned["tune"]
+        rows[f"tuned(even)→odd{n_check}"] = tuned["check"]
+        rows[f"default→even{n_tune}"] = grid["default_on_tune"]
+        rows[f"default→odd{n_check}"] = grid["default_on_check"]
 
     print()
     print(table(rows))
     if args.grid:
-        print(f"\ngrid ({grid['configs']} configs, step {args.step}, depth {DEPTHS}, quoted={Weights().quoted}, "
-              f"{grid['seconds']} s)")  # fmt: skip
-        print(f"best on all 400: {best['weights']}")
+        print(
+            f"\ngrid ({grid['configs']} configs, step {args.step}, depth {DEPTHS}, "
+            f"bonuses {best['weights']['quoted']}/{best['weights']['cue']} (quoted/cue), "
+            f"{grid['seconds']} s)"
+        )
+        print(f"best on all {len(queries)}: {best['weights']}")
         print(f"best on even qids: {tuned['weights']}  tune={tuned['tune']}  odd={tuned['check']}")
-    report["seconds"] = {"prepare": round(prep_s, 1), "evaluate_configs": round(eval_s, 1),
-                         "total": round(time.perf_counter() - started, 1)}  # fmt: skip
+    report["seconds"] = {
+        "prepare": round(prep_s, 1),
+        "evaluate_configs": round(eval_s, 1),
+        "total": round(time.perf_counter() - started, 1),
+    }
     print(f"\neval {eval_s:.1f} s, total {report['seconds']['total']:.1f} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .records import Clause, Document
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # bump whenever the same text would be chunked differently
 MAX_CHARS = 600  # longer items are split into parts
 PART_CHARS = 400  # target size of a part or of a paragraph window
 MIN_WINDOW = 120  # shorter paragraphs are merged into their neighbour's window
@@ -306,8 +307,13 @@ def _hard_split(start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _to_clauses(source: str, text: str, pieces: list) -> list[Clause]:
-    """Trim, split long pieces and give each clause its stable id and sequence number."""
+    """Trim, split long pieces and give each clause its stable id and sequence number.
+
+    A notice may repeat an item word for word under two unnumbered headings (same address, same
+    text); the repeat's id also counts its occurrence, so ids stay unique and still stable.
+    """
     clauses: list[Clause] = []
+    seen: Counter[str] = Counter()
     for address, path, start, end in pieces:
         start, end = _trim(text, start, end)
         if start >= end:
@@ -316,9 +322,13 @@ def _to_clauses(source: str, text: str, pieces: list) -> list[Clause]:
         for number, (a, b) in enumerate(parts, 1 if len(parts) > 1 else 0):
             a, b = _trim(text, a, b)
             body = text[a:b]
+            base = clause_id(source, address, number, body)
+            seen[base] += 1
             clauses.append(
                 Clause(
-                    clause_id=clause_id(source, address, number, body),
+                    clause_id=base
+                    if seen[base] == 1
+                    else clause_id(source, address, number, f"{body}#{seen[base]}"),
                     source=source,
                     address=address,
                     path=tuple(path),

@@ -181,7 +181,7 @@ def _l2_normalise(x: np.ndarray) -> np.ndarray:
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
-    """tqdm on stderr, or a no-op stand-in with the same ``update``/context-manager surface."""
+    """tqdm on stderr (stdout may carry JSON); when disabled, tqdm's own silent no-op bar."""
     from tqdm import tqdm
 
     return tqdm(total=total, unit="text", file=sys.stderr, disable=not enabled, desc="encoding")

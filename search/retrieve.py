@@ -39,12 +39,12 @@ class QueryError(UserError, ValueError):
 class Weights:
     """Fusion weights and candidate depth (defaults tuned on the NCP set, see bench/eval_ncp.py)."""
 
-    dense: float = 0.45
-    keyword: float = 0.25
-    document: float = 0.30
+    dense: float = 0.20
+    keyword: float = 0.55
+    document: float = 0.25
     quoted: float = 0.5  # bonus for a clause containing every quoted term of the query
     cue: float = 0.15  # bonus for clauses of plans matching the query's year and place cues
-    depth: int = 200  # candidates taken from each clause leg
+    depth: int = 100  # candidates taken from each clause leg
 
 
 @dataclass(frozen=True)
@@ -224,8 +224,9 @@ class Searcher:
     def _pool(self, query: str, clause_mask: np.ndarray | None, doc_mask: np.ndarray | None) -> _Pool:
         tokens = self.tokenizer(query)
         cues = self.cues(query)
-        cue_text = "".join(map(str, cues.years)) + "".join(cues.places)
-        clause_tokens = [t for t in tokens if t not in cue_text] or tokens  # cues choose the plan
+        cue_tokens = {str(y) for y in cues.years} | set(cues.places)
+        # cues choose the plan, so the clause leg keeps only the words that are not part of one
+        clause_tokens = [t for t in tokens if not any(t in cue for cue in cue_tokens)] or tokens
         keyword = self.store.bm25_clauses.scores(clause_tokens, clause_mask)
         document = self.store.bm25_documents.scores(tokens, doc_mask)
         vector = self._query_vector(query)  # local: searches may run concurrently

@@ -482,3 +482,14 @@ def test_a_later_section_with_subheadings_does_not_nest_under_an_earlier_item():
 def test_a_top_level_number_closes_arabic_items_listed_before_it():
     text = "前言说明文字。\n1、总体目标明确。\n2、工作原则清楚。\n一、主要任务\n1、推进学前教育普惠发展。\n"
     assert [c.address for c in _parse_text(text)] == ["前言", "1", "2", "一1"]
+
+
+def test_an_item_repeated_word_for_word_gets_its_own_stable_id():
+    item = "1.发现可疑症状应立即隔离。\n2.配合疾病预防控制中心工作人员开展流行病学调查。\n"
+    text = "施工现场疫情防控指南\n■施工现场\n" + item + "■宿舍\n" + item
+    first, again = _parse_text(text), _parse_text(text)
+    repeated = [c for c in first if c.text == "1.发现可疑症状应立即隔离。"]
+    assert len(repeated) == 2 and repeated[0].clause_id != repeated[1].clause_id
+    ids = [c.clause_id for c in first]
+    assert len(ids) == len(set(ids))
+    assert ids == [c.clause_id for c in again]

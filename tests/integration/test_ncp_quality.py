@@ -1,0 +1,65 @@
+"""Regression guard on retrieval quality: the default fusion on all 400 NCP queries.
+
+Builds the NCP index once into .cache/ncp-index (rebuilt only when the corpus hash, model or chunker
+version in its manifest no longer match) and reuses bench/eval_ncp.py to score it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NCP = REPO.parent / "shared/benchmarks/ncp"
+INDEX = REPO / ".cache/ncp-index"
+MARGIN = 0.01
+
+# Measured 2026-11-23 with `.venv/bin/python bench/eval_ncp.py --grid` (fusion-default row of
+# bench/results/ncp_eval.json: all 400 queries, default Weights(), multilingual-e5-small); update them
+# when the default weights, the legs or the chunker change on purpose.
+MEASURED = {"R@5": 0.965, "MRR@10": 0.8764, "answer@5": 0.895}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (NCP / "queries.jsonl").is_file(), reason=f"NCP benchmark not found at {NCP}"),
+]
+
+
+def _eval_module():
+    """bench/eval_ncp.py imported by path (bench/ is not a package)."""
+    name = "bench_eval_ncp"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench/eval_ncp.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the file executes
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    from search.encoder import load_encoder
+    from search.retrieve import Weights
+
+    ev = _eval_module()
+    encoder = load_encoder()
+    ev.ensure_index(NCP, INDEX, encoder, progress=False)
+    corpus, queries = ev.load_ncp(NCP)
+    searcher = ev.open_searcher(INDEX, encoder, queries)
+    assert searcher.weights == Weights()
+    return ev, ev.Bench(searcher, corpus, queries)
+
+
+def test_default_fusion_holds_its_measured_quality(bench):
+    ev, judged = bench
+    from search.retrieve import Weights
+
+    assert len(judged.judged) == 400
+    got = ev.summarise(ev.evaluate(judged, Weights()))
+    low = {m: got[m] for m in MEASURED if got[m] < MEASURED[m] - MARGIN}
+    assert not low, (
+        f"NCP quality fell below the measured values minus {MARGIN}: {low} (measured {MEASURED}, got {got})"
+    )
