@@ -919,6 +919,30 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def merge(old: dict, new: dict) -> dict:
+    """``old`` with the sizes ``new`` measured replaced (each row keeps its own date and load averages),
+    and ``new``'s build throughput if it has one; goals and notes recomputed."""
+    merged = dict(old)
+    for row in old.get("sizes", []):
+        row.setdefault("run_date", old["date"])
+    fresh = {row["clauses"]: {**row, "run_date": new["date"]} for row in new["sizes"]}
+    kept = [row for row in old.get("sizes", []) if row["clauses"] not in fresh]
+    merged["sizes"] = sorted(kept + list(fresh.values()), key=lambda row: row["clauses"])
+    if "build_throughput" in new:
+        merged["build_throughput"] = new["build_throughput"]
+    runs = old.get("merged_runs") or [{k: old.get(k) for k in ("date", "load_avg_start", "load_avg_end")}]
+    runs.append(
+        {
+            **{k: new.get(k) for k in ("date", "load_avg_start", "load_avg_end", "encode_threads")},
+            "sizes": sorted(fresh),
+        }
+    )
+    merged["merged_runs"] = runs
+    merged["goals"] = goals(merged)
+    merged["notes"] = notes(merged)
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -937,6 +961,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, help="noise sigma per dimension (default: calibrated)")
     parser.add_argument(
         "--wait-quiet", type=float, default=0, metavar="MIN", help="first wait up to MIN minutes for load < 1"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only the measured sizes (and build throughput, if run) in an existing --out file",
     )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -963,6 +992,8 @@ def main(argv: list[str] | None = None) -> int:
     if waited:
         result["wait_quiet"] = waited
     out = args.out or RESULTS_DIR / ("scale-quick.json" if args.quick else "scale.json")
+    if args.merge and out.is_file():
+        result = merge(json.loads(out.read_text(encoding="utf-8")), result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(table(result))
