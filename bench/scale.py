@@ -605,6 +605,19 @@ def hnsw_recall(
     }
 
 
+def hnsw_variant(vectors: np.ndarray, queries: np.ndarray, m: int, ef_construction: int, base=None) -> dict:
+    """Recall and cost of an HNSW index with other parameters than search/store.py's, on the same vectors."""
+    import faiss
+
+    index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
+    started = time.perf_counter()
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    seconds = time.perf_counter() - started
+    result = hnsw_recall(vectors, queries, index=index, base=base, ef_grid=(*EF_GRID, 1024))
+    return {**result, "M": m, "ef_construction": ef_construction, "construction_s": round(seconds, 1)}
+
+
 def project_hnsw(vectors: np.ndarray, n_total: int, probe: int) -> dict:
     """HNSW construction time on the first ``probe`` vectors, projected to ``n_total`` as n·log n."""
     import faiss
@@ -660,6 +673,7 @@ def measure_size(
     warmup: int = WARMUP,
     noise: float = NOISE,
     tokenizer: Tokenizer | None = None,
+    hnsw_params: Sequence[tuple[int, int]] = (),
     hnsw_budget_s: float = HNSW_BUDGET_S,
     keep_index: bool = False,
     log: Callable[[str], None] = print,
@@ -705,6 +719,11 @@ def measure_size(
     if row["index"]["faiss_type"] == "hnsw":
         row["recall"] = hnsw_recall(vectors, query_vectors, index=searcher.store.faiss_index, base=base)
         row["recall"]["index"] = "the written index"
+        for m, efc in hnsw_params:
+            row.setdefault("hnsw_param_probe", []).append(hnsw_variant(vectors, query_vectors, m, efc, base))
+            log(
+                f"[{label(n)}] HNSW M {m} efConstruction {efc}: {row['hnsw_param_probe'][-1]['recall_at_10']}"
+            )
     elif recall_probe:
         row["recall"] = hnsw_recall(vectors, query_vectors, base=base)
         row["recall"]["index"] = (
@@ -735,6 +754,7 @@ def run(
     queries: list[str] | None = None,
     build_throughput: bool = True,
     noise: float | None = None,
+    hnsw_params: Sequence[tuple[int, int]] = (),
     keep_index: bool = False,
     hnsw_budget_s: float = HNSW_BUDGET_S,
     log: Callable[[str], None] = print,
@@ -810,6 +830,7 @@ def run(
             warmup=5 if quick else WARMUP,
             noise=noise,
             tokenizer=tokenizer,
+            hnsw_params=hnsw_params,
             recall_probe=quick and n == max(sizes),
             hnsw_budget_s=hnsw_budget_s,
             keep_index=keep_index,
@@ -881,6 +902,14 @@ def notes(result: dict) -> list[str]:
     la = result.get("load_avg_start", [0])[0]
     if la >= 1.0:
         out.append(f"Machine was loaded at the start (1-min load average {la}): timings are pessimistic.")
+    loads = ", ".join(
+        f"{row['label']}: {row.get('load_avg_start', ['?'])[0]} -> {row.get('load_avg_end', ['?'])[0]}"
+        for row in result.get("sizes", [])
+    )
+    out.append(
+        f"1-min load average at the start and end of each size ({loads}); this benchmark itself keeps "
+        "about 1-2 of the cores busy, so up to ~2 means no other work was running."
+    )
     return out
 
 
@@ -931,9 +960,12 @@ def merge(old: dict, new: dict) -> dict:
     if "build_throughput" in new:
         merged["build_throughput"] = new["build_throughput"]
     runs = old.get("merged_runs") or [{k: old.get(k) for k in ("date", "load_avg_start", "load_avg_end")}]
+    runs[0].setdefault("total_s", old.get("total_s"))
     runs.append(
         {
-            **{k: new.get(k) for k in ("date", "load_avg_start", "load_avg_end", "encode_threads")},
+            **{
+                k: new.get(k) for k in ("date", "load_avg_start", "load_avg_end", "total_s", "encode_threads")
+            },
             "sizes": sorted(fresh),
         }
     )
@@ -967,6 +999,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace only the measured sizes (and build throughput, if run) in an existing --out file",
     )
+    parser.add_argument(
+        "--hnsw-params",
+        type=lambda text: [tuple(int(v) for v in pair.split(":")) for pair in text.split(",") if pair],
+        default=[],
+        metavar="M:EFC,...",
+        help="above EXACT_LIMIT, also build HNSW with these M:efConstruction pairs and report recall",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
@@ -985,6 +1024,7 @@ def main(argv: list[str] | None = None) -> int:
         throughput_corpus=DEFAULT_CORPUS if args.quick else None,
         build_throughput=not args.no_build_throughput,
         noise=args.noise,
+        hnsw_params=args.hnsw_params,
         keep_index=args.keep_index,
         hnsw_budget_s=args.hnsw_budget,
         log=lambda msg: print(msg, file=sys.stderr, flush=True),

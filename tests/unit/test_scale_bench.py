@@ -125,6 +125,7 @@ def test_run_measures_every_part_with_the_fake_encoder(scale, notices, tmp_path,
         ncp_corpus=notices,
         throughput_corpus=PLANS,
         queries=QUERIES,
+        hnsw_params=[(16, 40)],
         log=lambda _msg: None,
     )
     assert result["encoder"]["name"] == "fake-hash" and result["encode_threads"] is None
@@ -165,6 +166,9 @@ def test_run_measures_every_part_with_the_fake_encoder(scale, notices, tmp_path,
     assert recall["index"] == "the written index" and 0 <= recall["recall_at_10"] <= 1
     assert 0 <= recall["content_recall_at_10"] <= 1 and recall["score_ratio_at_10"] > 0
     assert set(recall["by_ef_search"]) == {"64", "128", "256", "512"}
+    (variant,) = large["hnsw_param_probe"]
+    assert (variant["M"], variant["ef_construction"]) == (16, 40) and "1024" in variant["by_ef_search"]
+    assert "hnsw_param_probe" not in small
     calibration = result["noise_calibration"]
     assert result["noise_sigma"] == calibration["sigma"] > 0 and calibration["clauses"] == 40
     goals = {g["goal"]: g for g in result["goals"]}
