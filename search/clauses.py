@@ -77,7 +77,6 @@ class Marker:
 @dataclass
 class _Node:
     marker: Marker | None
-    depth: int
     start: int
     end: int = 0
     heading: str = ""
@@ -196,7 +195,7 @@ def build_tree(text: str, markers: list[Marker]) -> _Node:
     conventionally ranks at or below it (一、 never nests under 1、), so a plan may number its
     first section 1、2、3 and a later one （一）→1、 without the （一） landing inside item 3.
     """
-    root = _Node(marker=None, depth=-1, start=0, end=len(text))
+    root = _Node(marker=None, start=0, end=len(text))
     stack = [root]
     for i, marker in enumerate(markers):
         end = markers[i + 1].start if i + 1 < len(markers) else len(text)
@@ -207,7 +206,7 @@ def build_tree(text: str, markers: list[Marker]) -> _Node:
             rank = _NATURAL_RANK[marker.family]
             while len(stack) > 1 and _NATURAL_RANK[stack[-1].marker.family] >= rank:
                 stack.pop()
-        node = _Node(marker, len(stack) - 1, marker.start, end, heading=_heading(text, marker, end))
+        node = _Node(marker, marker.start, end, heading=_heading(text, marker, end))
         stack[-1].children.append(node)
         stack.append(node)
     return root
