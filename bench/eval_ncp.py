@@ -382,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="NCP folder (corpus.jsonl, queries.jsonl)"
     )
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("--index", type=Path, default=None, help=f"default {DEFAULT_INDEX}[-MODEL]")
+    parser.add_argument("--model", default=None, help="encoder name or path (default: the built-in model)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch")
     parser.add_argument("--quick", action="store_true", help="first 80 queries only")
     parser.add_argument("--grid", action="store_true", help="search fusion weights and depth")
@@ -396,7 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus, queries = load_ncp(args.data)
     if args.quick:
         queries = queries[:80]
-    encoder = load_encoder()
+    encoder = load_encoder(args.model)
+    if args.index is None:
+        suffix = "" if args.model is None else "-" + re.sub(r"[^\w.-]+", "_", args.model)
+        args.index = DEFAULT_INDEX.with_name(DEFAULT_INDEX.name + suffix)
     build = ensure_index(args.data, args.index, encoder, rebuild=args.rebuild)
     if build["built"]:
         print(
