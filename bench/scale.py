@@ -52,7 +52,7 @@ from search.build import build_index, collect, embed_key, embed_text  # noqa: E4
 from search.clauses import CHUNKER_VERSION  # noqa: E402
 from search.config import DEFAULT_CORPUS  # noqa: E402
 from search.keyword import Tokenizer  # noqa: E402
-from search.retrieve import Filters, Searcher  # noqa: E402
+from search.retrieve import Filters, Searcher, row_selector  # noqa: E402
 from search.store import BuildPayload, manifest_base, write_generation  # noqa: E402
 
 NCP_DIR = ROOT.parent / "shared/benchmarks/ncp"
@@ -451,7 +451,7 @@ def measure_load(index_dir: Path) -> dict:
 # ---- query latency --------------------------------------------------------------------------------
 def raw_parts(searcher: Searcher, query: str, clause_mask, doc_mask) -> dict[str, float]:
     """The library-free floor of one hybrid query, seconds per part: tokenise, encode, FAISS at the same
-    depth (filtered: with the same IDSelectorBatch the library builds, its construction timed apart), and
+    depth (filtered: with the same bitmap selector the library builds, its construction timed apart), and
     BM25 over clauses and documents."""
     import faiss
 
@@ -462,11 +462,10 @@ def raw_parts(searcher: Searcher, query: str, clause_mask, doc_mask) -> dict[str
     vector = np.asarray(searcher.encoder.encode_queries([query]), dtype=np.float32)
     t2 = time.perf_counter()
     n = store.faiss_index.ntotal if clause_mask is None else int(clause_mask.sum())
-    params = None
+    params, bits = None, None
     if clause_mask is not None:
-        params = faiss.SearchParameters(
-            sel=faiss.IDSelectorBatch(np.flatnonzero(clause_mask).astype(np.int64))
-        )
+        bits = np.packbits(clause_mask, bitorder="little")
+        params = faiss.SearchParameters(sel=row_selector(bits, len(clause_mask)))
     t3 = time.perf_counter()
     store.faiss_index.search(vector, min(searcher.weights.depth, n), params=params)
     t4 = time.perf_counter()
@@ -499,7 +498,7 @@ def measure_queries(searcher: Searcher, queries: list[str], filters: Filters, wa
         e2e.append(time.perf_counter() - started)
         hits.append(len(found))
         split = raw_parts(searcher, query, clause_mask, doc_mask)
-        if filters.active:  # the library's own filter step (SQL over documents + gather), for the report
+        if filters.active:  # the library's own filter step (in-memory metadata + gather), for the report
             started = time.perf_counter()
             searcher.masks(filters)
             masks.append(time.perf_counter() - started)

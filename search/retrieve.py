@@ -23,6 +23,9 @@ from .store import Store, check_model, clause_from_row, document_from_row, open_
 
 MAX_QUERY_CHARS = 2000
 LEVELS = ("省", "市", "县", "区")
+# a filter allowing at most this many clauses is searched exactly (flat scan of the allowed rows), even
+# in an HNSW index: cheaper than a graph walk through mostly forbidden nodes, and never misses
+EXACT_FILTERED_LIMIT = 200_000
 
 
 _META_COLUMNS = (  # the documents table without its (large) text columns
@@ -135,12 +138,15 @@ class Searcher:
         self.clause_doc = np.array([r[1] for r in rows], dtype=np.int64)
         self.n_docs = int(store.manifest["n_documents"])
         meta = store.db.execute(
-            "SELECT year, region, region || ' ' || issuer || ' ' || title FROM documents ORDER BY doc_row"
-        )
-        meta = meta.fetchall()
-        self.doc_year = np.array([y or 0 for y, _, _ in meta], dtype=np.int64)
-        self.doc_place = [normalise(p) for _, _, p in meta]
-        self.places = _place_names(normalise(r) for _, r, _ in meta if r)
+            "SELECT year, region, issuer, title, level, source FROM documents ORDER BY doc_row"
+        ).fetchall()
+        self.doc_year = np.array([y or 0 for y, *_ in meta], dtype=np.int64)
+        self.doc_level = np.array([m[4] or "" for m in meta], dtype=object)
+        # filter fields held in memory: a filtered query builds its masks without touching SQLite
+        self.doc_names = [f"{m[2]}\x00{m[1]}\x00{m[3]}" for m in meta]  # issuer, region, title
+        self.doc_source = [m[5] for m in meta]
+        self.doc_place = [normalise(f"{m[1]} {m[2]} {m[3]}") for m in meta]
+        self.places = _place_names(normalise(m[1]) for m in meta if m[1])
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, encoder=None, check: bool = True) -> Searcher:
@@ -193,10 +199,19 @@ class Searcher:
         """Boolean masks over clause rows and document rows, or None when nothing is filtered."""
         if not filters.active:
             return None, None
-        where, args = filters.sql()
-        doc_rows = [r[0] for r in self.store.db.execute(f"SELECT doc_row FROM documents WHERE {where}", args)]
-        doc_mask = np.zeros(self.n_docs, dtype=bool)
-        doc_mask[doc_rows] = True
+        doc_mask = np.ones(self.n_docs, dtype=bool)
+        if filters.year_from is not None or filters.year_to is not None:
+            doc_mask &= self.doc_year > 0  # a plan of unknown year passes no year filter
+        if filters.year_from is not None:
+            doc_mask &= self.doc_year >= filters.year_from
+        if filters.year_to is not None:
+            doc_mask &= self.doc_year <= filters.year_to
+        if filters.level:
+            doc_mask &= self.doc_level == filters.level
+        if filters.issuer:
+            doc_mask &= np.fromiter((filters.issuer in t for t in self.doc_names), bool, self.n_docs)
+        if filters.source:
+            doc_mask &= np.fromiter((filters.source in t for t in self.doc_source), bool, self.n_docs)
         return doc_mask[self.clause_doc], doc_mask
 
     # ---- legs -------------------------------------------------------------------------------------
@@ -250,11 +265,15 @@ class Searcher:
         n = self.store.faiss_index.ntotal
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        depth = min(self.weights.depth, n if mask is None else int(mask.sum()))
-        params = None
+        allowed = n if mask is None else int(mask.sum())
+        depth = min(self.weights.depth, allowed)
+        index, params = self.store.faiss_index, None
         if mask is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
-        scores, rows = self.store.faiss_index.search(vector, depth, params=params)
+            bits = np.packbits(mask, bitorder="little")  # referenced until the search returns
+            params = faiss.SearchParameters(sel=row_selector(bits, len(mask)))
+            if allowed <= EXACT_FILTERED_LIMIT:
+                index = self.store.exact_index()
+        scores, rows = index.search(vector, depth, params=params)
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), scores[0][keep]
 
@@ -350,6 +369,17 @@ class Searcher:
             (clause.source, clause.seq - radius, clause.seq + radius, clause.seq),
         )
         return [clause_from_row(r) for r in rows]
+
+
+def row_selector(bits: np.ndarray, n: int):
+    """A FAISS selector over rows whose bit is set in ``bits`` (np.packbits(mask, bitorder="little")).
+
+    A bitmap tests a row in O(1) and is built in microseconds; IDSelectorBatch hashes every allowed id
+    first (57 ms for a filter keeping 1M rows). The caller keeps ``bits`` alive during the search.
+    """
+    import faiss
+
+    return faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))
 
 
 def check_query(query: str) -> str:

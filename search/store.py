@@ -35,8 +35,8 @@ from .records import Clause, Document
 FORMAT_VERSION = 1
 EXACT_LIMIT = 200_000  # up to this many vectors the FAISS index is exact (flat); above it HNSW
 HNSW_M = 32
-HNSW_EF_SEARCH = 128
-HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 512
+HNSW_EF_CONSTRUCTION = 200
 CURRENT = "CURRENT"
 
 _SCHEMA = """
@@ -273,6 +273,17 @@ class Store:
     @property
     def n_clauses(self) -> int:
         return int(self.manifest["n_clauses"])
+
+    def exact_index(self):
+        """An exact (flat) view of the vectors: the index itself, or an HNSW index's own storage.
+
+        A restrictive filter leaves HNSW's graph walk few allowed nodes to pass through, so it
+        degrades in both speed and recall; scanning only the allowed rows exactly is better there.
+        """
+        import faiss
+
+        storage = getattr(self.faiss_index, "storage", None)
+        return self.faiss_index if storage is None else faiss.downcast_index(storage)
 
     def reconstruct(self) -> np.ndarray:
         """All stored vectors, in row order (used to reuse embeddings on rebuild)."""

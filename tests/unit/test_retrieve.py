@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fakes import HIT_CONTRACT, HashEncoder
 
@@ -56,6 +57,38 @@ def test_issuer_and_level_filters(searcher):
     assert hits and {h.document.region for h in hits} == {"高台县"}
     hits = searcher.search("学前教育", k=5, filters=Filters.parse(level="区"))
     assert hits and {h.document.level for h in hits} == {"区"}
+
+
+@pytest.mark.parametrize(
+    "year, issuer, level, source",
+    [
+        ("2021", "", "", ""),
+        ("2020-", "", "", ""),
+        ("-2022", "", "县", ""),
+        ("", "高台", "", ""),
+        ("", "教育局", "", ""),
+        ("", "", "区", ""),
+        ("", "", "", "00"),
+        ("2019-2030", "局", "", ".txt"),
+        ("1990-1991", "", "", ""),
+    ],
+)
+def test_in_memory_filter_masks_select_what_sql_selects(searcher, year, issuer, level, source):
+    """The masks a query uses and the documents list (SQL) must agree on every filter field."""
+    filters = Filters.parse(year, issuer, level, source)
+    clause_mask, doc_mask = searcher.masks(filters)
+    by_sql = {d.source for d in searcher.documents(filters, with_text=False)}
+    by_mask = {searcher.doc_source[i] for i in np.flatnonzero(doc_mask)}
+    assert by_mask == by_sql
+    assert clause_mask.sum() == sum(searcher.clause_counts().get(s, 0) for s in by_sql)
+
+
+def test_filtered_dense_leg_only_returns_allowed_rows(searcher):
+    clause_mask, _ = searcher.masks(Filters.parse(issuer="高台"))
+    vector = searcher._query_vector("学前教育普惠发展")
+    rows, _ = searcher._dense(vector, clause_mask)
+    assert len(rows) == min(searcher.weights.depth, int(clause_mask.sum())) > 0
+    assert clause_mask[rows].all()
 
 
 def test_impossible_filter_returns_nothing_rather_than_failing(searcher):
