@@ -72,6 +72,13 @@ class Hit:
     legs: dict[str, float] = field(default_factory=dict)  # dense, keyword, document
     highlights: list[tuple[int, int]] = field(default_factory=list)  # offsets into clause.text
     context: list[Clause] = field(default_factory=list)  # neighbouring clauses, on request
+    passage: tuple[int, int] = (0, 0)  # offsets into document.text: the clause and its neighbours
+
+    @property
+    def passage_text(self) -> str:
+        """The clause with as much of its surroundings as fit the passage limit (800 characters)."""
+        start, end = self.passage
+        return self.document.text[start:end] if end > start else self.clause.text
 
     @property
     def citation(self) -> str:
@@ -89,6 +96,8 @@ class Hit:
             "context": [
                 {"address": x.address, "text": x.text, "clause_id": x.clause_id} for x in self.context
             ],
+            "passage": self.passage_text,
+            "passage_clause_offset": max(0, self.clause.start - self.passage[0]) if self.passage[1] else 0,
         }
 
 

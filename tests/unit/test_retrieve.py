@@ -15,7 +15,8 @@ from search.answer import ask
 from search.build import build_index
 from search.census import census
 from search.keyword import normalise
-from search.retrieve import Filters, QueryError, Searcher, mark
+from search.records import Clause
+from search.retrieve import PASSAGE_CHARS, Filters, QueryError, Searcher, grow_passage, mark
 from search.wording import shared_spans, similar
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -44,6 +45,33 @@ def test_hit_json_has_the_contract_fields(searcher):
     data = searcher.search("教师队伍建设", k=1)[0].to_json()
     assert set(data) >= HIT_CONTRACT
     assert isinstance(data["path"], list)
+
+
+def test_every_hit_carries_a_passage_around_its_clause_within_the_limit(searcher):
+    for hit in searcher.search("学前教育", k=10):
+        start, end = hit.passage
+        assert end - start <= PASSAGE_CHARS or (start, end) == (hit.clause.start, hit.clause.end)
+        assert start <= hit.clause.start and hit.clause.end <= end
+        assert hit.clause.text in hit.passage_text
+        data = hit.to_json()
+        offset = data["passage_clause_offset"]
+        assert data["passage"][offset : offset + len(hit.clause.text)] == hit.clause.text
+    longer = [h for h in searcher.search("学前教育", k=10) if len(h.passage_text) > len(h.clause.text)]
+    assert longer, "short seed clauses must be grown with their neighbours"
+
+
+def _clause(seq: int, start: int, end: int) -> Clause:
+    return Clause(f"c{seq}", "doc", str(seq), (), "x" * (end - start), start, end, seq=seq)
+
+
+def test_grow_passage_takes_whole_neighbours_after_then_before_within_the_limit():
+    middle = _clause(2, 200, 300)
+    near = [(3, 300, 450), (0, 0, 100), (4, 450, 900), (1, 100, 200)]  # (seq, start, end), any order
+    assert grow_passage(middle, near, 100) == (200, 300)  # nothing else fits
+    assert grow_passage(middle, near, 250) == (200, 450)  # the next item first
+    assert grow_passage(middle, near, 350) == (100, 450)  # then the previous one
+    assert grow_passage(middle, near, 450) == (0, 450)  # the long next-but-one never fits
+    assert grow_passage(_clause(9, 0, 1000), near, 800) == (0, 1000)  # an over-long clause stays whole
 
 
 def test_year_filter_applies_inside_retrieval_and_still_returns_k(searcher):
