@@ -377,10 +377,10 @@ LEG_CONFIGS = {
 
 def table(rows: dict[str, dict[str, float]]) -> str:
     width = max(map(len, rows), default=10) + 2
-    lines = [f"{'config':<{width}}" + "".join(f"{m:>16}" for m in METRICS)]
+    lines = [f"{'config':<{width}}" + "".join(f"{m:>18}" for m in METRICS)]
     for name, metrics in rows.items():
-        lines.append(f"{name:<{width}}" + "".join(f"{metrics[m]:>16.3f}" for m in METRICS))
-    lines.append(f"{'target':<{width}}" + "".join(f"{TARGETS.get(m, float('nan')):>16.2f}" for m in METRICS))
+        lines.append(f"{name:<{width}}" + "".join(f"{metrics[m]:>18.3f}" for m in METRICS))
+    lines.append(f"{'target':<{width}}" + "".join(f"{TARGETS.get(m, float('nan')):>18.2f}" for m in METRICS))
     return "\n".join(lines)
 
 
