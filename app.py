@@ -25,13 +25,14 @@ STARTED = time.perf_counter()
 
 DEFAULT_UPLOADS = PROJECT_ROOT / "uploads"
 READY_TIMEOUT_S = 600
+CENSUS_CSV_MAX_AGE_S = 3600  # census downloads older than this are deleted when the next one is written
 
 
 class Engine:
     """The live Searcher: loaded in the background, used under a lock, swapped after a rebuild.
 
-    The lock serialises library calls: Searcher keeps per-query state between its legs, so two queries
-    must not run through one Searcher at the same time.
+    The lock runs one library call at a time: on two cores the encoder already uses both, so parallel
+    calls would only contend (bench/load_app.py), and a swap after an upload never lands mid-query.
     """
 
     def __init__(self, index_dir: Path, corpus: Path, uploads: Path) -> None:
@@ -60,6 +61,7 @@ class Engine:
                 file=sys.stderr,
                 flush=True,
             )
+            threading.Thread(target=self._warm, name="load-model", daemon=True).start()
         except Exception as err:  # shown in the page instead of a dead app
             from search.errors import UserError
 
@@ -67,6 +69,15 @@ class Engine:
             print(f"error: {self._error}", file=sys.stderr, flush=True)
         finally:
             self._ready.set()
+
+    def _warm(self) -> None:
+        """Load the query encoder now, so the first search does not wait for it (census never needs it)."""
+        try:
+            self._searcher.encoder  # noqa: B018 (the property loads the model)
+            loaded = time.perf_counter() - STARTED
+            print(f"model ready ({loaded:.1f}s after start)", file=sys.stderr, flush=True)
+        except Exception as err:  # the first search reports it to the user
+            print(f"model not loaded: {err}", file=sys.stderr, flush=True)
 
     def _first_build(self) -> None:
         from search.build import build_index
@@ -295,8 +306,9 @@ def do_census(term, year_from, year_to, issuer, level, source):
         title=f"“{result.term}” 每年提及次数",
     )
     table = pd.DataFrame(v.census_rows(result), columns=v.CENSUS_HEADERS)
-    folder = Path(os.environ["GRADIO_TEMP_DIR"]) / "census" / uuid.uuid4().hex[:12]
-    path = v.write_census_csv(result, folder)
+    downloads = Path(os.environ["GRADIO_TEMP_DIR"]) / "census"
+    v.prune_folders(downloads, CENSUS_CSV_MAX_AGE_S)
+    path = v.write_census_csv(result, downloads / uuid.uuid4().hex[:12])
     return summary, chart, table, gr.update(value=str(path), visible=bool(result.mentions))
 
 

@@ -13,6 +13,8 @@ import html
 import io
 import os
 import re
+import shutil
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -214,6 +216,23 @@ def safe_file_stem(text: str, limit: int = 40) -> str:
     """A file-name-safe rendering of user text (CJK, letters, digits kept; the rest become _)."""
     stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", unicodedata.normalize("NFKC", text or "")).strip("_.")
     return stem[:limit] or "term"
+
+
+def prune_folders(root: Path, max_age_s: float, now: float | None = None) -> int:
+    """Delete the subfolders of ``root`` not modified for ``max_age_s`` seconds; returns how many.
+
+    Why: each census writes its CSV download into a fresh folder; without pruning a busy app fills
+    the disk (bench/load_app.py writes hundreds an hour).
+    """
+    if not root.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - max_age_s
+    removed = 0
+    for folder in root.iterdir():
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def write_census_csv(result, folder: Path) -> Path:

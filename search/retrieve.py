@@ -11,6 +11,7 @@ still returns k results whenever k exist.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,6 +133,7 @@ class Searcher:
     def __init__(self, store: Store, encoder=None, weights: Weights | None = None) -> None:
         self.store = store
         self._encoder = encoder
+        self._encoder_lock = threading.Lock()
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
         rows = store.db.execute(
@@ -162,11 +164,14 @@ class Searcher:
 
     @property
     def encoder(self):
-        """The query encoder, loaded on first use from the model recorded in the manifest."""
+        """The query encoder, loaded on first use from the model recorded in the manifest (once, even
+        when a warm-up thread and the first queries ask for it at the same time)."""
         if self._encoder is None:
-            from .encoder import load_encoder
+            with self._encoder_lock:
+                if self._encoder is None:
+                    from .encoder import load_encoder
 
-            self._encoder = load_encoder(self.store.manifest["model"])
+                    self._encoder = load_encoder(self.store.manifest["model"])
         return self._encoder
 
     # ---- public API -------------------------------------------------------------------------------

@@ -322,3 +322,17 @@ def test_build_report_lists_saved_rejected_and_dropped():
     out = v.build_report_html(None, ["<a>.txt"], ["x.exe: unsupported"], ["y.txt: same text"])
     assert "&lt;a&gt;.txt" in out and "x.exe: unsupported" in out and "y.txt: same text" in out
     assert "索引已更新" not in out
+
+
+def test_prune_folders_removes_only_stale_download_folders(tmp_path):
+    import os
+
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "提及.csv").write_text("x", encoding="utf-8")
+    (tmp_path / "note.txt").write_text("a file, not a download folder", encoding="utf-8")
+    os.utime(old, (1_000, 1_000))
+    assert v.prune_folders(tmp_path, max_age_s=3600) == 1
+    assert not old.exists() and (fresh / "提及.csv").exists() and (tmp_path / "note.txt").exists()
+    assert v.prune_folders(tmp_path / "missing", max_age_s=3600) == 0
