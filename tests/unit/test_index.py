@@ -185,3 +185,18 @@ def test_hnsw_index_searches_filtered_queries_exactly(tmp_path, monkeypatch):
     monkeypatch.setattr(retrieve, "EXACT_FILTERED_LIMIT", 0)  # force the graph walk with the bitmap
     rows, _ = searcher._dense(vector, clause_mask)
     assert len(rows) > 0 and clause_mask[rows].all()
+
+
+def test_an_encoder_revision_change_re_embeds_instead_of_reusing_vectors(tmp_path):
+    """The int8 model is re-exported when its export code changes; vectors of the old export must not
+    be reused under the same model name."""
+    first = HashEncoder()
+    first.revision = "a"
+    build_index(CORPUS, tmp_path / "index", first)
+    again = HashEncoder()
+    again.revision = "a"
+    assert build_index(CORPUS, tmp_path / "index", again).embedded == 0
+    changed = HashEncoder()
+    changed.revision = "b"
+    report = build_index(CORPUS, tmp_path / "index", changed)
+    assert report.embedded == report.n_clauses and report.reused == 0
