@@ -268,6 +268,11 @@ def test_shared_spans_mark_common_wording():
     assert [text[a:b] for a, b in spans] == ["积极发展普惠性学前教育"]
 
 
+def test_mark_ignores_empty_terms_and_marks_each_occurrence_once():
+    assert mark("双减双减，落实双减", ["", "双减"]) == [(0, 2), (2, 4), (7, 9)]
+    assert mark("学前教育", ["学前教育", "教育"]) == [(0, 4)]
+
+
 def test_mark_is_width_insensitive_and_keeps_offsets():
     text = "落实“双减”，ＡＢＣ课堂"
     spans = mark(text, ["双减", "abc"])
