@@ -10,13 +10,13 @@ asserted.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from benchmod import bench_module
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "bench" / "load_app.py"
@@ -24,20 +24,9 @@ KNOWN_QUERY = "普惠性幼儿园建设和学前教育学位"  # client 0's firs
 KNOWN_CLAUSES = {("000", "三（二）6"), ("003", "二6")}
 
 
-def _load_module():
-    """bench/load_app.py imported by path (bench/ is not a package)."""
-    name = "bench_load_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the file executes
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
 def load_app():
-    return _load_module()
+    return bench_module("load_app.py")
 
 
 def test_the_checker_accepts_the_apps_real_rendering_and_rejects_wrong_or_empty_results(

@@ -6,11 +6,10 @@ version in its manifest no longer match) and reuses bench/eval_ncp.py to score i
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from benchmod import bench_module
 
 REPO = Path(__file__).resolve().parents[2]
 NCP = REPO.parent / "shared/benchmarks/ncp"
@@ -30,23 +29,12 @@ pytestmark = [
 ]
 
 
-def _eval_module():
-    """bench/eval_ncp.py imported by path (bench/ is not a package)."""
-    name = "bench_eval_ncp"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench/eval_ncp.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the file executes
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
 def bench():
     from search.encoder import load_encoder
     from search.retrieve import Weights
 
-    ev = _eval_module()
+    ev = bench_module("eval_ncp.py")
     encoder = load_encoder()
     ev.ensure_index(NCP, INDEX, encoder, progress=False)
     corpus, queries = ev.load_ncp(NCP)

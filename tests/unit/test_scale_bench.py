@@ -4,7 +4,6 @@ the structure the report relies on. Timings are never asserted."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from collections import Counter
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmod import bench_module
 from fakes import HashEncoder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,19 +28,9 @@ NOTICES = [
 ]
 
 
-def _load(name: str):
-    """bench/<name>.py imported by path (bench/ is not a package)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="module")
 def scale():
-    return _load("scale")
+    return bench_module("scale.py")
 
 
 @pytest.fixture(scope="module")
