@@ -475,7 +475,7 @@ def mark(text: str, terms: list[str]) -> list[tuple[int, int]]:
 
 class _FoldTable(dict):
     """``str.translate`` table folding each character to the first character of its normalised form,
-    filled on first sight: the per-character fold at C speed (mark() ran it in Python, 60% of a
+    filled on first sight: the per-character fold at C speed (mark() ran it in Python, the largest share of a
     search's library time)."""
 
     def __missing__(self, code: int) -> str:
