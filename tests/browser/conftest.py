@@ -8,17 +8,12 @@ stays fast; without it the build embeds everything (about a minute on two cores)
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from benchmod import bench_module
 
 from search.config import apply_offline_env
 
@@ -66,20 +61,6 @@ class AppServer:
         return Searcher.open(self.index, encoder=self.encoder)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     from search.build import build_index
@@ -96,34 +77,12 @@ def app_server(tmp_path_factory):
     encoder = load_encoder()
     build_index([corpus, uploads], index, encoder)
 
-    port = _free_port()
-    log = root / "app.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_SEARCH_LLM")}  # extractive answers
-    env["GRADIO_TEMP_DIR"] = str(root / "gradio")
-    command = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--corpus", str(corpus),
-               "--uploads", str(uploads), "--port", str(port)]  # fmt: skip
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
+    load_app = bench_module("load_app.py")  # the app process as the load test starts and stops it
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"app.py exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-3000:]
-                pytest.fail(f"app.py did not answer within {START_TIMEOUT_S}s:\n{tail}")
-            time.sleep(0.2)
-        yield AppServer(url, corpus, uploads, index, log, encoder)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with load_app.running_app(index, root, START_TIMEOUT_S, corpus=corpus, uploads=uploads) as app:
+            yield AppServer(app[0], corpus, uploads, index, root / "app.log", encoder)
+    except load_app.AppStartError as err:  # only startup raises here: test failures stay in the test
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="session")
