@@ -52,7 +52,7 @@ from search.build import build_index, collect, embed_key, embed_text, embedding_
 from search.clauses import CHUNKER_VERSION  # noqa: E402
 from search.config import DEFAULT_CORPUS  # noqa: E402
 from search.keyword import Tokenizer  # noqa: E402
-from search.retrieve import Filters, Searcher, row_selector  # noqa: E402
+from search.retrieve import Filters, Searcher  # noqa: E402
 from search.store import BuildPayload, manifest_base, write_generation  # noqa: E402
 
 NCP_DIR = ROOT.parent / "shared/benchmarks/ncp"
@@ -451,23 +451,17 @@ def measure_load(index_dir: Path) -> dict:
 # ---- query latency --------------------------------------------------------------------------------
 def raw_parts(searcher: Searcher, query: str, clause_mask, doc_mask) -> dict[str, float]:
     """The library-free floor of one hybrid query, seconds per part: tokenise, encode, FAISS at the same
-    depth (filtered: with the same bitmap selector the library builds, its construction timed apart), and
+    depth (filtered: with the same bitmap selector and index choice the library makes, built apart), and
     BM25 over clauses and documents."""
-    import faiss
-
     store = searcher.store
     t0 = time.perf_counter()
     tokens = searcher.tokenizer(query)
     t1 = time.perf_counter()
     vector = np.asarray(searcher.encoder.encode_queries([query]), dtype=np.float32)
     t2 = time.perf_counter()
-    n = store.faiss_index.ntotal if clause_mask is None else int(clause_mask.sum())
-    params, bits = None, None
-    if clause_mask is not None:
-        bits = np.packbits(clause_mask, bitorder="little")
-        params = faiss.SearchParameters(sel=row_selector(bits, len(clause_mask)))
+    index, depth, params, _bits = searcher.dense_plan(clause_mask)  # the library's own FAISS call
     t3 = time.perf_counter()
-    store.faiss_index.search(vector, min(searcher.weights.depth, n), params=params)
+    index.search(vector, depth, params=params)
     t4 = time.perf_counter()
     store.bm25_clauses.scores(tokens, clause_mask)
     t5 = time.perf_counter()

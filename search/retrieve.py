@@ -268,22 +268,28 @@ class Searcher:
 
     def _dense(self, vector: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Top rows by inner product, searching only allowed rows when filtered."""
-        import faiss
-
-        n = self.store.faiss_index.ntotal
-        if n == 0:
+        if self.store.faiss_index.ntotal == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        allowed = n if mask is None else int(mask.sum())
-        depth = min(self.weights.depth, allowed)
-        index, params = self.store.faiss_index, None
-        if mask is not None:
-            bits = np.packbits(mask, bitorder="little")  # referenced until the search returns
-            params = faiss.SearchParameters(sel=row_selector(bits, len(mask)))
-            if allowed <= EXACT_FILTERED_LIMIT:
-                index = self.store.exact_index()
+        index, depth, params, _bits = self.dense_plan(mask)  # _bits: referenced until the search returns
         scores, rows = index.search(vector, depth, params=params)
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), scores[0][keep]
+
+    def dense_plan(self, mask: np.ndarray | None) -> tuple:
+        """(FAISS index, depth, search parameters, selector bits) for a dense search over allowed rows:
+        the index itself, or its exact view when a filter leaves at most EXACT_FILTERED_LIMIT rows.
+        The caller keeps the bits alive while it searches (bench/scale.py times the same plan)."""
+        import faiss
+
+        n = self.store.faiss_index.ntotal
+        allowed = n if mask is None else int(mask.sum())
+        depth = min(self.weights.depth, allowed)
+        if mask is None:
+            return self.store.faiss_index, depth, None, None
+        bits = np.packbits(mask, bitorder="little")
+        params = faiss.SearchParameters(sel=row_selector(bits, len(mask)))
+        index = self.store.exact_index() if allowed <= EXACT_FILTERED_LIMIT else self.store.faiss_index
+        return index, depth, params, bits
 
     def _dense_scores(
         self, vector: np.ndarray, rows: np.ndarray, dense_rows: np.ndarray, dense_scores: np.ndarray
