@@ -64,7 +64,11 @@ class Clause:
 
 @dataclass
 class Hit:
-    """A retrieved clause with its document, fused score, per-leg scores and marked query terms."""
+    """A retrieved clause with its document, fused score, per-leg scores and marked query terms.
+
+    From a Searcher, ``document`` holds metadata only (its text fields are empty): the clause's
+    surroundings travel as ``passage_text``, and Searcher.document(source) gives the whole text.
+    """
 
     clause: Clause
     document: Document
@@ -72,13 +76,15 @@ class Hit:
     legs: dict[str, float] = field(default_factory=dict)  # dense, keyword, document
     highlights: list[tuple[int, int]] = field(default_factory=list)  # offsets into clause.text
     context: list[Clause] = field(default_factory=list)  # neighbouring clauses, on request
-    passage: tuple[int, int] = (0, 0)  # offsets into document.text: the clause and its neighbours
+    passage: tuple[int, int] = (0, 0)  # offsets into the document's text: the clause and its neighbours
+    passage_text: str = ""  # that span's text ("" means the clause alone)
 
-    @property
-    def passage_text(self) -> str:
-        """The clause with as much of its surroundings as fit the passage limit (800 characters)."""
-        start, end = self.passage
-        return self.document.text[start:end] if end > start else self.clause.text
+    def __post_init__(self) -> None:
+        # the Searcher hands over metadata-only documents and the passage text itself, read apart (a hit
+        # need not carry its whole document); a caller giving a full document gets the slice here
+        if not self.passage_text:
+            start, end = self.passage
+            self.passage_text = self.document.text[start:end] if end > start else self.clause.text
 
     @property
     def citation(self) -> str:

@@ -287,6 +287,20 @@ class Store:
         storage = getattr(self.faiss_index, "storage", None)
         return self.faiss_index if storage is None else faiss.downcast_index(storage)
 
+    def vectors(self) -> np.ndarray:
+        """All stored vectors as a read-only numpy view of the flat storage (no copy; valid while the
+        store is open): scoring a few hundred pooled rows is one gather and a matrix product, where
+        FAISS ``reconstruct`` costs a Python call per row."""
+        import faiss
+
+        flat = self.exact_index()
+        n, dim = flat.ntotal, int(self.manifest["dim"])
+        if n == 0:
+            return np.zeros((0, dim), dtype=np.float32)
+        view = faiss.rev_swig_ptr(faiss.downcast_index(flat).get_xb(), n * dim).reshape(n, dim)
+        view.flags.writeable = False
+        return view
+
     def reconstruct(self) -> np.ndarray:
         """All stored vectors, in row order (used to reuse embeddings on rebuild)."""
         n = self.faiss_index.ntotal

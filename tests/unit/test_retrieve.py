@@ -16,7 +16,16 @@ from search.build import build_index
 from search.census import census
 from search.keyword import normalise
 from search.records import Clause
-from search.retrieve import PASSAGE_CHARS, Filters, QueryError, Searcher, grow_passage, mark
+from search.retrieve import (
+    PASSAGE_CHARS,
+    Filters,
+    QueryError,
+    Searcher,
+    _top,
+    grow_passage,
+    mark,
+    substrings_in,
+)
 from search.wording import shared_spans, similar
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -277,3 +286,28 @@ def test_mark_is_width_insensitive_and_keeps_offsets():
     text = "落实“双减”，ＡＢＣ课堂"
     spans = mark(text, ["双减", "abc"])
     assert [text[a:b] for a, b in spans] == ["双减", "ＡＢＣ"]
+
+
+@pytest.mark.parametrize("positive_share", [1.0, 0.5, 0.05, 0.001, 0.0])
+@pytest.mark.parametrize("ties", [False, True])
+def test_top_picks_the_highest_positive_scores_like_a_full_sort(positive_share, ties):
+    rng = np.random.default_rng(7)
+    scores = np.zeros(50_000, dtype=np.float32)
+    hit = rng.random(len(scores)) < positive_share
+    values = rng.integers(1, 5, hit.sum()) if ties else rng.random(hit.sum()) * 10 + 1e-3
+    scores[hit] = values
+    mask = rng.random(len(scores)) < 0.7
+    for depth in (1, 100, 3_000):
+        for allowed in (None, mask):
+            got = _top(scores, depth, allowed)
+            eligible = scores if allowed is None else np.where(allowed, scores, 0)
+            want = np.sort(eligible[eligible > 0])[::-1][:depth]
+            assert len(got) == len(set(got.tolist())) == len(want)
+            assert np.array_equal(np.sort(eligible[got])[::-1], want)  # same scores (tied rows may differ)
+
+
+def test_place_names_are_found_by_substring_lookup():
+    names = {"高台县", "高台", "甘肃省", "甘肃"}
+    assert substrings_in("甘肃省高台县2023年投资", names, 3) == ["甘肃", "甘肃省", "高台", "高台县"]
+    assert substrings_in("", names, 3) == []
+    assert substrings_in("高台", set(), 0) == []
