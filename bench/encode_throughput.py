@@ -12,6 +12,11 @@ texts first. Every e5 variant's vectors are compared with the float32 reference 
     python bench/encode_throughput.py            # 300 clauses
     python bench/encode_throughput.py --quick    # 60 clauses, a smoke run
     python bench/encode_throughput.py --only int8,ours   # engines whose name contains a word
+    python bench/encode_throughput.py --by-length        # fp32 and int8 on the texts cut to 24…192 chars
+
+Clauses/s depends on length (the model's cost is per token): --by-length times the reference and the
+default engine on the same texts cut to fixed lengths, so a clauses/s figure measured elsewhere on
+other texts can be placed (written to encode_by_length.json).
 
 Writes bench/results/encode_throughput.json.
 """
@@ -165,6 +170,35 @@ def version(dist: str) -> str | None:
         return None
 
 
+LENGTHS = (24, 48, 96, 192)  # characters each text is cut to in --by-length
+
+
+def by_length(texts: list[str], threads: int, out: Path) -> None:
+    """fp32 (reference) and int8 (default) throughput on ``texts`` cut to each of LENGTHS characters."""
+    from search.encoder import E5_INT8, load_encoder
+
+    tokenizer = load_encoder(E5_INT8, threads=threads).tokenizer
+    rows = []
+    for chars in LENGTHS:
+        cut = [t[:chars] for t in texts if len(t) >= chars]
+        tokens = float(np.mean([len(e.ids) for e in tokenizer.encode_batch(["passage: " + t for t in cut])]))
+        row = {"chars": chars, "texts": len(cut), "mean_tokens": round(tokens, 1)}
+        for name, load in ((OURS, load_ours), (INT8, load_int8)):
+            result = timed(lambda load=load: load(threads), cut)
+            row[name] = {k: round(v, 3) for k, v in result.items() if k != "vectors"}
+            print(
+                f"{chars:4d} chars {tokens:6.1f} tokens  {name:50s} {result['clauses_per_s']:7.1f} clauses/s"
+            )
+        rows.append(row)
+    report = {
+        "threads": threads,
+        "rows": rows,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=300, help="clauses to encode (default 300)")
@@ -172,8 +206,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--only", default="", help="comma-separated words: run engines whose name has one")
+    parser.add_argument("--by-length", action="store_true", help="fp32 and int8 at fixed text lengths")
     args = parser.parse_args()
     apply_offline_env()
+    if args.by_length:
+        from search.onnx_encoder import ensure_int8_model
+
+        ensure_int8_model()
+        by_length(
+            clauses(60 if args.quick else args.n), args.threads, RESULTS.with_name("encode_by_length.json")
+        )
+        return
     words = [w for w in args.only.split(",") if w]
     engines = {k: v for k, v in ENGINES.items() if not words or any(w in k for w in words)}
     if INT8 in engines:

@@ -26,9 +26,8 @@ MAX_QUERY_CHARS = 2000
 LEVELS = ("省", "市", "县", "区")
 PASSAGE_CHARS = 800  # a hit's passage: its clause plus neighbours, at most this long (the NCP metric's)
 DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
-METADATA_CACHE = 4096  # documents' metadata (no text) kept for hits' citations
 MASK_CACHE = 16  # filters whose masks are kept
-TOP_STRIDE = 16  # _top's sampling stride
+TOP_BLOCK = 256  # rows per block in _top's threshold
 SQL_BATCH = 100  # rows or spans read per SQL query (well inside SQLite's compound-select limit of 500)
 PASSAGE_RADIUS = 20  # neighbours looked at on each side when growing a passage
 # a filter allowing at most this many clauses is searched exactly (flat scan of the allowed rows), even
@@ -140,28 +139,42 @@ class Searcher:
         self._encoder = encoder
         self._encoder_lock = threading.Lock()
         self._documents: dict[str, Document] = {}
-        self._meta_cache: dict[str, Document] = {}
         self._mask_cache: dict[Filters, tuple] = {}
         self._bits: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # (mask, its packed bits)
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
-        rows = store.db.execute(
-            "SELECT c.vec, d.doc_row FROM clauses c JOIN documents d USING(source) ORDER BY c.vec"
-        )
-        self.clause_doc = np.array([r[1] for r in rows], dtype=np.int64)
-        self.n_docs = int(store.manifest["n_documents"])
-        meta = store.db.execute(
-            "SELECT year, region, issuer, title, level, source FROM documents ORDER BY doc_row"
-        ).fetchall()
-        self.doc_year = np.array([y or 0 for y, *_ in meta], dtype=np.int64)
+        self._load_layout(store)
+        # every document's metadata row (texts blanked), in doc_row order: filters build their masks
+        # from it and hits take their citation fields from it, without touching SQLite per query
+        meta = store.db.execute(f"SELECT {_META_COLUMNS} FROM documents ORDER BY doc_row").fetchall()
+        self._meta_rows = meta
+        self.n_docs = len(meta)
+        self.doc_row = {m[0]: i for i, m in enumerate(meta)}
+        self.doc_year = np.array([m[5] or 0 for m in meta], dtype=np.int64)
         self.years = {int(y) for y in np.unique(self.doc_year) if y}  # the years some plan has
         self.doc_level = np.array([m[4] or "" for m in meta], dtype=object)
-        # filter fields held in memory: a filtered query builds its masks without touching SQLite
-        self.doc_names = [f"{m[2]}\x00{m[1]}\x00{m[3]}" for m in meta]  # issuer, region, title
-        self.doc_source = [m[5] for m in meta]
-        self.doc_place = [normalise(f"{m[1]} {m[2]} {m[3]}") for m in meta]
-        self.places = set(_place_names(normalise(m[1]) for m in meta if m[1]))
+        self.doc_names = [f"{m[2]}\x00{m[3]}\x00{m[1]}" for m in meta]  # issuer, region, title
+        self.doc_source = [m[0] for m in meta]
+        self.doc_place = [normalise(f"{m[3]} {m[2]} {m[1]}") for m in meta]
+        self.places = set(_place_names(normalise(m[3]) for m in meta if m[3]))
         self._place_len = max(map(len, self.places), default=0)
+
+    def _load_layout(self, store: Store) -> None:
+        """Each clause row's document, position and span, and the rows ordered by (document, position):
+        a hit's neighbours (for its passage) are then found in memory, not by a query per hit."""
+        rows = store.db.execute(
+            'SELECT d.doc_row, c.seq, c.start, c."end" FROM clauses c JOIN documents d USING(source) '
+            "ORDER BY c.vec"
+        ).fetchall()
+        layout = np.array(rows, dtype=np.int64).reshape(-1, 4)
+        self.clause_doc = np.ascontiguousarray(layout[:, 0])
+        self._seq, self._start, self._end = (np.ascontiguousarray(layout[:, i]) for i in (1, 2, 3))
+        self._by_position = np.lexsort((self._seq, self.clause_doc))  # rows by document, then seq
+        self._seq_span = int(self._seq.max(initial=0)) + 1
+        self._position_keys = self._position_key(self.clause_doc, self._seq)[self._by_position]  # sorted
+
+    def _position_key(self, doc, seq):
+        return doc * self._seq_span + seq
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, encoder=None, check: bool = True) -> Searcher:
@@ -388,14 +401,8 @@ class Searcher:
                 yield clause_from_row(found[row]), found[row][6]
 
     def _metadata(self, source: str) -> Document:
-        """A document's metadata without its texts (cached): what a hit's citation needs."""
-        cached = self._meta_cache.get(source)
-        if cached is None:
-            row = self.store.db.execute(f"SELECT {_META_COLUMNS} FROM documents WHERE source = ?", (source,))
-            if len(self._meta_cache) >= METADATA_CACHE:
-                self._meta_cache.clear()
-            self._meta_cache[source] = cached = document_from_row(row.fetchone())
-        return cached
+        """A document's metadata without its texts: what a hit's citation needs."""
+        return document_from_row(self._meta_rows[self.doc_row[source]])
 
     def _document_slices(self, spans: list[tuple[str, int, int]]) -> list[str]:
         """Characters [start, end) of documents' texts for (source, start, end) spans, read by SQLite
@@ -462,23 +469,22 @@ class Searcher:
         return self.passages([clause], limit)[0]
 
     def passages(self, clauses: list[Clause], limit: int = PASSAGE_CHARS) -> list[tuple[int, int]]:
-        """passage() for several clauses, their neighbours read in one query per SQL_BATCH clauses."""
-        out: list[tuple[int, int]] = []
-        for at in range(0, len(clauses), SQL_BATCH):
-            chunk = clauses[at : at + SQL_BATCH]
-            where = " OR ".join(["(source = ? AND seq BETWEEN ? AND ?)"] * len(chunk))
-            args = [x for c in chunk for x in (c.source, c.seq - PASSAGE_RADIUS, c.seq + PASSAGE_RADIUS)]
-            near: dict[str, list[tuple[int, int, int]]] = {}
-            for source, *span in self.store.db.execute(
-                f'SELECT source, seq, start, "end" FROM clauses WHERE {where}', args
-            ):
-                near.setdefault(source, []).append(tuple(span))
-            for c in chunk:
-                window = [
-                    n for n in near.get(c.source, []) if abs(n[0] - c.seq) <= PASSAGE_RADIUS and n[0] != c.seq
-                ]
-                out.append(grow_passage(c, window, limit))
-        return out
+        """passage() for several clauses, from the in-memory layout of the index's rows."""
+        return [grow_passage(c, self._near(c), limit) for c in clauses]
+
+    def _near(self, clause: Clause) -> list[tuple[int, int, int]]:
+        """(seq, start, end) of the clauses within PASSAGE_RADIUS positions of ``clause`` in its document."""
+        doc = self.doc_row.get(clause.source)
+        if doc is None or not 0 <= clause.seq < self._seq_span:
+            return []
+        key = self._position_key(doc, clause.seq)
+        at = int(np.searchsorted(self._position_keys, key))
+        if at == len(self._position_keys) or self._position_keys[at] != key:
+            return []
+        window = self._by_position[max(0, at - PASSAGE_RADIUS) : at + PASSAGE_RADIUS + 1]
+        window = window[(self.clause_doc[window] == doc) & (self._seq[window] != clause.seq)]
+        columns = (self._seq[window].tolist(), self._start[window].tolist(), self._end[window].tolist())
+        return list(zip(*columns, strict=True))
 
     def neighbours(self, clause: Clause, radius: int) -> list[Clause]:
         """Clauses within ``radius`` positions of ``clause`` in its document (itself excluded)."""
@@ -546,9 +552,12 @@ def mark(text: str, terms: list[str]) -> list[tuple[int, int]]:
     if not terms:
         return []
     folded = text.translate(_FOLD)  # one character for one: offsets stay those of ``text``
+    present = [t for t in terms if t and t in folded]  # an empty term would match everywhere
+    if not present:
+        return []
     spans: list[tuple[int, int]] = []
     taken = bytearray(len(text) + 1)  # 1 where an earlier (longer) term was marked
-    for term in filter(None, terms):  # an empty term would match everywhere
+    for term in present:
         a = folded.find(term)
         while a >= 0:
             b = a + len(term)
@@ -617,19 +626,17 @@ def _minmax(values: np.ndarray) -> np.ndarray:
 def _top(scores: np.ndarray, depth: int, mask: np.ndarray | None = None) -> np.ndarray:
     """Rows of the ``depth`` highest positive scores (allowed rows only), in no particular order.
 
-    A threshold read off a 1-in-TOP_STRIDE sample first cuts the array to a few hundred rows whenever
-    at least ``depth`` rows reach it (then every top row does); selecting over all positive rows took
-    ~10 ms a query at 1M clauses, the sample ~1 ms. Sparse scores fall back to the full selection.
+    The depth-th highest of the maxima of TOP_BLOCK-row blocks is a threshold at least ``depth`` rows
+    reach, so the rows reaching it hold every top row: one pass over the array cuts it to a few hundred
+    candidates. Selecting over all positive rows took ~9 ms a query at 1M clauses; this takes ~0.8.
     """
     positive = scores if mask is None else np.where(mask, scores, 0)
-    need = 2 * depth // TOP_STRIDE + 1  # aim at about twice depth rows above the threshold
-    sample = positive[::TOP_STRIDE]
-    if len(sample) > need:
-        threshold = np.partition(sample, -need)[-need]
+    cut = len(positive) - len(positive) % TOP_BLOCK
+    maxima = positive[:cut].reshape(-1, TOP_BLOCK).max(axis=1)
+    if len(maxima) > depth:
+        threshold = np.partition(maxima, -depth)[-depth]
         if threshold > 0:
-            candidates = np.flatnonzero(positive >= threshold)
-            if len(candidates) >= depth:
-                return _best(positive, candidates, depth)
+            return _best(positive, np.flatnonzero(positive >= threshold), depth)
     return _best(positive, np.flatnonzero(positive > 0), depth)
 
 
