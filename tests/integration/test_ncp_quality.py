@@ -21,7 +21,7 @@ MARGIN = 0.01
 # fp32 figures in ncp_eval_fp32.json); update them when the default model, the weights, the legs, the
 # passages or the chunker change on purpose.
 # answer@5 is over the 800-character passages hits return; answer_clause@5 over bare clause texts.
-MEASURED = {"R@5": 0.96, "MRR@10": 0.8762, "answer@5": 0.9375, "answer_clause@5": 0.895}
+MEASURED = {"R@5": 0.96, "MRR@10": 0.8774, "answer@5": 0.9375, "answer_clause@5": 0.895}
 
 pytestmark = [
     pytest.mark.slow,

@@ -73,6 +73,20 @@ def test_torch_bert_matches_transformers_bert_model(tiny_dir):
     assert torch.allclose(ours, expected, atol=1e-5)
 
 
+def test_smoothing_scales_the_ffn_output_weights_without_changing_the_float_model(tiny_dir):
+    import torch
+
+    ids, mask = random_batch()
+    plain = onnx_encoder.load_torch_bert(tiny_dir)
+    smoothed = onnx_encoder.load_torch_bert(tiny_dir)
+    onnx_encoder.smooth_ffn_output(smoothed, onnx_encoder.calibration_ids(tiny_dir))
+    with torch.no_grad():
+        assert torch.allclose(smoothed(ids, mask), plain(ids, mask), atol=1e-5)
+    for layer, before in zip(smoothed.layers, plain.layers, strict=True):
+        assert not torch.allclose(layer.smooth_inv, torch.ones_like(layer.smooth_inv))  # scales were set
+        assert torch.allclose(layer.fo.weight * layer.smooth_inv[None, :], before.fo.weight, atol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def tiny_int8(tiny_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("export")
@@ -87,8 +101,7 @@ def test_export_fuses_every_layer_and_quantises(tiny_int8):
     assert stats.get("Attention") == LAYERS and stats.get("EmbedLayerNormalization") == 1
     nodes = onnx.load(str(path)).graph.node
     assert {"QAttention", "MatMulInteger", "QEmbedLayerNormalization"} <= {node.op_type for node in nodes}
-    float_matmuls = [node.name for node in nodes if node.op_type == "MatMul"]
-    assert len(float_matmuls) == LAYERS and all("/fo/" in name for name in float_matmuls)  # KEEP_FP32
+    assert [node.name for node in nodes if node.op_type == "MatMul"] == []  # every MatMul is int8
     assert not (path.parent / "fp32.onnx").exists()  # the 4× larger intermediate is not kept
 
 
