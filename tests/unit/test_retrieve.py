@@ -18,6 +18,7 @@ from search.keyword import normalise
 from search.records import Clause
 from search.retrieve import (
     PASSAGE_CHARS,
+    PASSAGE_RADIUS,
     Filters,
     QueryError,
     Searcher,
@@ -67,6 +68,36 @@ def test_every_hit_carries_a_passage_around_its_clause_within_the_limit(searcher
         assert data["passage"][offset : offset + len(hit.clause.text)] == hit.clause.text
     longer = [h for h in searcher.search("学前教育", k=10) if len(h.passage_text) > len(h.clause.text)]
     assert longer, "short seed clauses must be grown with their neighbours"
+
+
+def test_passages_from_the_in_memory_layout_equal_those_from_sqlite(searcher):
+    """Every clause's passage, grown from the arrays loaded with the index, equals the same growth over
+    neighbours read from SQLite (what a search did before the layout was kept in memory)."""
+    db = searcher.store.db
+    checked = 0
+    for (source,) in db.execute("SELECT source FROM documents"):
+        for clause in searcher.clauses_of(source):
+            near = db.execute(
+                'SELECT seq, start, "end" FROM clauses WHERE source = ? AND seq BETWEEN ? AND ? AND seq != ?',
+                (source, clause.seq - PASSAGE_RADIUS, clause.seq + PASSAGE_RADIUS, clause.seq),
+            ).fetchall()
+            assert searcher.passage(clause) == grow_passage(clause, near, PASSAGE_CHARS)
+            checked += 1
+    assert checked == searcher.store.n_clauses
+
+
+def test_hits_carry_metadata_only_documents_with_the_indexed_fields(searcher):
+    for hit in searcher.search("教师队伍建设", k=5):
+        full = searcher.document(hit.clause.source)
+        assert hit.document.text == "" and full.text  # a hit does not carry its whole document
+        assert (hit.document.title, hit.document.issuer, hit.document.year, hit.document.provenance) == (
+            full.title,
+            full.issuer,
+            full.year,
+            full.provenance,
+        )
+        start, end = hit.passage
+        assert hit.passage_text == full.text[start:end]
 
 
 def _clause(seq: int, start: int, end: int) -> Clause:
