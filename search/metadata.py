@@ -71,8 +71,17 @@ _STEM_VERBS = (
     "要求",
 )
 _NOT_PLACE_CLASSES = {"v", "vn", "vd", "a", "ad", "an", "d", "p", "c", "r", "m", "q", "u", "f"}
+# jieba classes of words that make a clause, not a name: verbs, prepositions, pronouns, adverbs, time words.
+_CLAUSE_CLASSES = {"v", "vn", "vd", "p", "d", "ad", "r", "c", "u", "t"}
+# …and of words that may stand before a place without being part of it (中共大理州, 度天津市).
+_LEADING_CLASSES = _CLAUSE_CLASSES | {"j", "zg"}
 _FUNCTION_CHARS = set("由的和与及为在对把将被等向从以于是")
-_STEM_BAD_LAST = set("地社校园辖片景学山牧城街小特全我本各")
+_LINK_CHARS = _FUNCTION_CHARS | set("致到至")
+_NOT_INITIAL_CHARS = set("在对致把被到至")  # no place name begins with these
+_STEM_BAD_LAST = set("地社校园辖片景学山牧城街小特全我本各超委")
+# The suffix character opens the next word, so no place ends there (重庆省际包车, 上海公共区域).
+_SUFFIX_OPENS_WORD = {"省际", "区域"}
+_EDUCATION_WORDS = ("教育", "教体")
 _SCOPE_RE = re.compile(r"(?:全|我|本)(省|市|县|区)")
 _REGION_STOP = {
     "全",
@@ -170,11 +179,24 @@ def build_document(raw: RawDoc, cleaned: Cleaned, catalog_row: dict[str, str] | 
     region = str(values.get("region") or "")
     if region and "level" not in given:
         values["level"], provenance["level"] = level_of(region), "inferred"
-    if region and not values.get("issuer"):
+    education = _about_education(values, cleaned.text)
+    if region and not values.get("issuer") and education:
         values["issuer"], provenance["issuer"] = f"{region}教育局", "inferred"
     if not values.get("title"):
-        values["title"], provenance["title"] = _fallback_title(raw.source, values), "inferred"
+        values["title"], provenance["title"] = _fallback_title(raw.source, values, education), "inferred"
     return replace(doc, provenance=provenance, **values)
+
+
+def _about_education(values: dict[str, object], text: str) -> bool:
+    """Whether a plan with no named issuer may be credited to its region's 教育局.
+
+    That inference is right for education work plans (高台县2023年教育工作要点) and wrong for other
+    notices (a 北京市 transport notice is not from 北京市教育局), so it needs the title to name 教育 or 教体.
+    A plan with no title counts when its opening clause does: work plans open "2020年全区教育工作的…".
+    """
+    title = str(values.get("title") or "")
+    opening = title or re.split(r"[\s。；;：:，,]", text.lstrip(), maxsplit=1)[0]
+    return any(word in opening for word in _EDUCATION_WORDS)
 
 
 def _coerce(name: str, value: str) -> object:
@@ -185,10 +207,12 @@ def _coerce(name: str, value: str) -> object:
     return value.strip()
 
 
-def _fallback_title(source: str, values: dict[str, object]) -> str:
-    """A readable title when the text has none: region and year if known, else the file name."""
+def _fallback_title(source: str, values: dict[str, object], education: bool) -> str:
+    """A readable title when the text has none: an education plan's region and year if known, else the
+    file name (a notice on another subject titled 三明市2020年教育工作 would mislead, in citations and in
+    the title context every clause is embedded with)."""
     region, year = values.get("region") or "", values.get("year")
-    if region and year:
+    if education and region and year:
         return f"{region}{year}年教育工作"
     return Path(source).stem
 
@@ -321,17 +345,90 @@ def _region_names(text: str, leading: bool = False) -> list[str]:
     pattern = _LEADING_REGION_RE if leading else _BOUNDED_REGION_RE
     out = []
     for match in pattern.finditer(text):
-        stem, suffix = match.group("stem"), match.group("suffix")
-        if stem in _REGION_STOP or stem[-1] in _STEM_BAD_LAST or any(v in stem for v in _STEM_VERBS):
-            continue
-        if (
-            "x" in stem.lower()
-            or any(c in _FUNCTION_CHARS for c in stem[1:])
-            or _word_class(stem) in _NOT_PLACE_CLASSES
-        ):
-            continue
-        out.append(stem + suffix)
+        after = text[match.end() : match.end() + 1]
+        if name := _place_name(match.group("stem"), match.group("suffix"), after):
+            out.append(name)
     return out
+
+
+def _place_name(stem: str, suffix: str, after: str) -> str:
+    """The place a stem and suffix name, once leading words that are not part of it are peeled off
+    (在重庆市 → 重庆市); "" when they name none (市委市, 致全体市, 贵州强化市).
+
+    ``after`` is the character that follows: in 省际 and 区域 the suffix belongs to the next word.
+    """
+    if suffix + after in _SUFFIX_OPENS_WORD:
+        return ""
+    name = _peel(stem + suffix)
+    return name if _plausible_place(name, name[: -len(suffix)]) else ""
+
+
+def _plausible_place(name: str, stem: str) -> bool:
+    """Not a placeholder (xx县), a generic scope (全市, 各县), an institution (学区, 市委) or a clause."""
+    if stem in _REGION_STOP or stem[-1] in _STEM_BAD_LAST or any(v in stem for v in _STEM_VERBS):
+        return False
+    return not (
+        "x" in stem.lower()
+        or any(c in _FUNCTION_CHARS for c in stem[1:])
+        or (len(stem) > 1 and _word_class(stem) in _NOT_PLACE_CLASSES)
+        or _reads_as_clause(name)
+    )
+
+
+def _peel(name: str) -> str:
+    """The longest dictionary place name ("ns") ending ``name`` once what stands before it may be dropped.
+
+    Titles and flattened pages run words into a name: 目前甘肃省, 中共大理州, 致驻滨海新区, 调整北京市.
+    Only words that cannot begin a place are dropped (jieba's time words, verbs, prepositions, adverbs,
+    abbreviations such as 中共), so a name the dictionary lacks (东西湖区) keeps its head. A city named
+    X州 (温州) is too short to be sure of, and is taken only from behind its province (浙江温州).
+    """
+    if _word_class(name) == "ns":
+        return name
+    for i in range(1, len(name) - 1):
+        head, rest = name[:i], name[i:]
+        if _word_class(rest) != "ns":
+            continue
+        if len(rest) >= 3 and all(tag in _LEADING_CLASSES for _, tag in _segment(head)):
+            return rest
+        if len(rest) == 2 and rest.endswith("州") and len(head) >= 2 and _word_class(head) == "ns":
+            return rest
+    return name
+
+
+def _reads_as_clause(name: str) -> bool:
+    """Whether jieba's dictionary splits ``name`` into clause words (李希到广州, 通过覆盖省, 在生活区).
+
+    A lone character counts only when it is a function word, and first in the name only when it cannot
+    begin a place (在, 对, 致; 从化区 and 和平区 do begin with function words); other lone characters are
+    often pieces of a name the dictionary lacks (经开区 splits as 经/开/区). A name that is one dictionary
+    word is no clause whatever its tag (临澧县 is tagged a verb), nor is an ethnic name (通道侗族自治县).
+    """
+    words = _segment(name)
+    if len(words) == 1 or "族" in name:
+        return False
+    return any(
+        tag in _CLAUSE_CLASSES and (len(word) > 1 or word in (_LINK_CHARS if i else _NOT_INITIAL_CHARS))
+        for i, (word, tag) in enumerate(words)
+    )
+
+
+def _segment(text: str) -> list[tuple[str, str]]:
+    """``text`` split into the fewest words of jieba's dictionary (a lone character where none fits),
+    each with its part-of-speech tag; ties go to the longer first word, as jieba's own cut mostly does.
+
+    Reading the dictionary's tag table directly keeps metadata from loading jieba's tokenizer (and
+    writing its cache) for strings of a few characters.
+    """
+    best: list[list[str]] = [[] for _ in range(len(text) + 1)]
+    for start in range(len(text) - 1, -1, -1):
+        options = (
+            [text[start:end], *best[end]]
+            for end in range(len(text), start, -1)
+            if end - start == 1 or _word_class(text[start:end])
+        )
+        best[start] = min(options, key=len)
+    return [(word, _word_class(word)) for word in best[0]]
 
 
 def _word_class(word: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search.clean import clean_text
-from search.metadata import build_document, find_title, find_year, level_of, read_catalog
+from search.metadata import build_document, find_region, find_title, find_year, level_of, read_catalog
 from search.records import RawDoc
 
 FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
@@ -226,3 +226,105 @@ def test_level_from_region_suffix(region, level):
 def test_fallback_title_without_region_is_the_source_name():
     document = _document("一、总体要求\n1、落实立德树人根本任务。")
     assert (document.title, document.provenance["title"]) == ("doc", "inferred")
+
+
+@pytest.mark.parametrize("title", ["高台县2023年教育工作要点", "高台县2023年教体工作要点"])
+def test_an_education_plan_without_issuer_is_credited_to_the_education_bureau(title):
+    document = _document(f"{title}\n一、总体要求\n1、落实立德树人根本任务。")
+    assert (document.region, document.issuer, document.provenance["issuer"]) == (
+        "高台县",
+        "高台县教育局",
+        "inferred",
+    )
+
+
+def test_a_notice_not_about_education_gets_no_inferred_issuer():
+    """NCP's 北京市 transport notice is not from 北京市教育局: the issuer stays absent."""
+    document = _document("北京市关于做好疫情防控期间交通运输保障工作的通知\n一、保障运输畅通。")
+    assert (document.region, document.issuer) == ("北京市", "")
+    assert "issuer" not in document.provenance
+
+
+def test_an_untitled_plan_is_about_education_when_its_opening_says_so():
+    body = "2020年全市{}工作的总体要求是:保障有力，襄阳市各县区落实责任。"
+    education, transport = _document(body.format("教育")), _document(body.format("交通运输"))
+    assert (education.region, education.issuer) == ("襄阳市", "襄阳市教育局")
+    assert (transport.region, transport.issuer) == ("襄阳市", "")
+
+
+def test_an_untitled_notice_not_about_education_is_not_titled_an_education_plan():
+    """The fallback 襄阳市2020年教育工作 is for education plans; another notice keeps its file name."""
+    body = "2020年全市{}工作的总体要求是:保障有力，襄阳市各县区落实责任。"
+    education, transport = _document(body.format("教育")), _document(body.format("交通运输"))
+    assert education.title == "襄阳市2020年教育工作"
+    assert (transport.title, transport.provenance["title"]) == ("doc", "inferred")
+
+
+@pytest.mark.parametrize(
+    ("title", "region"),
+    [
+        ("在重庆市开展疫情排查", "重庆市"),
+        ("目前甘肃省生活必需品供应充足", "甘肃省"),
+        ("中共大理州委关于依法履行疫情信息登记报告义务的通告", "大理州"),
+        ("致驻滨海新区各金融机构及涉外企业的公开信", "滨海新区"),
+        ("关于调整北京市企业境外投资备案办理流程的通知", "北京市"),
+        ("度天津市卫生健康工作", "天津市"),
+        ("中共广东省委关于做好一线医务人员保障工作的通知", "广东省"),
+        ("浙江温州设立2亿元稳岗专项资金", "温州"),
+        ("河南郑州：广撒“数据网”捕捉新冠肺炎病毒", "郑州"),
+    ],
+)
+def test_words_run_into_a_place_name_are_peeled_off(title, region):
+    assert find_region(title, "", "") == region
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "市委市政府高度重视疫情防控",
+        "省委省政府出台三十条意见",
+        "致全体市民的一封公开信",
+        "李希到广州调研检查疫情防控工作",
+        "贵州强化市场监管维护疫情防控期间市场价格稳定",
+        "在浙江衢州开展精准排查",
+        "充分发挥超市保供作用",
+        "通过覆盖省市县三级的数据平台",
+        "已两次通过省级验收",
+        "在生活区设立检测点",
+        "重庆省际包车全面恢复正常运转",
+        "上海公共区域疫情防控“精准施策”",
+    ],
+)
+def test_clauses_ending_in_a_suffix_character_are_not_places(title):
+    assert find_region(title, "", "") == ""
+
+
+def test_the_body_reader_peels_and_rejects_the_same_way():
+    assert find_region("", "", "目前全市疫情平稳。 在重庆市各区县开展排查，在生活区设立检测点。") == "重庆市"
+    assert find_region("", "", "全区疫情平稳，对各县区、乡镇开展督导检查。") == ""
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "北京市",
+        "江西省",
+        "海陵区",
+        "两江新区",
+        "经开区",
+        "怀柔区",
+        "昭平县",
+        "大理州",
+        "高台县",
+        "未央区",
+        "襄阳市",
+        "东西湖区",
+        "从化区",
+        "临澧县",
+        "瀍河回族区",
+        "通道侗族自治县",
+        "广西壮族自治区",
+    ],
+)
+def test_real_places_are_kept_whole(region):
+    assert find_region(f"{region}关于做好疫情防控工作的通知", "", "") == region
