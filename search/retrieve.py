@@ -10,6 +10,7 @@ still returns k results whenever k exist.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ MAX_QUERY_CHARS = 2000
 LEVELS = ("省", "市", "县", "区")
 PASSAGE_CHARS = 800  # a hit's passage: its clause plus neighbours, at most this long (the NCP metric's)
 DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
+METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
 MASK_CACHE = 16  # filters whose masks are kept
 TOP_BLOCK = 256  # rows per block in _top's threshold
 SQL_BATCH = 100  # rows or spans read per SQL query (well inside SQLite's compound-select limit of 500)
@@ -35,6 +37,7 @@ PASSAGE_RADIUS = 20  # neighbours looked at on each side when growing a passage
 EXACT_FILTERED_LIMIT = EXACT_LIMIT
 
 
+_SPACE_RE = re.compile(r"\s+")
 _META_COLUMNS = (  # the documents table without its (large) text columns
     "source, title, issuer, region, level, year, doc_number, date, '' AS text, '' AS raw, '' AS norm, "
     "provenance, doc_row"
@@ -140,6 +143,7 @@ class Searcher:
         self._encoder_lock = threading.Lock()
         self._documents: dict[str, Document] = {}
         self._mask_cache: dict[Filters, tuple] = {}  # filters -> (clause mask, doc mask, packed bits)
+        self._metadata_cache: dict[str, Document] = {}
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
         self._load_layout(store)
@@ -314,7 +318,7 @@ class Searcher:
         if self.store.faiss_index.ntotal == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         index, depth, params, _bits = self.dense_plan(mask)  # _bits: referenced until the search returns
-        scores, rows = index.search(vector, depth, params=params)
+        scores, rows = faiss_search(index, vector, depth, params)
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), scores[0][keep]
 
@@ -381,7 +385,7 @@ class Searcher:
         chosen: list[tuple[int, Clause]] = []
         seen: dict[str, list[str]] = {}
         for i, (clause, norm) in enumerate(self._clause_rows(rows, k + 2)):
-            key = re.sub(r"\s+", "", norm)
+            key = _SPACE_RE.sub("", norm)
             if any(_near_duplicate(key, other) for other in seen.get(clause.source, [])):
                 continue
             seen.setdefault(clause.source, []).append(key)
@@ -403,8 +407,15 @@ class Searcher:
                 yield clause_from_row(found[row]), found[row][6]
 
     def _metadata(self, source: str) -> Document:
-        """A document's metadata without its texts: what a hit's citation needs."""
-        return document_from_row(self._meta_rows[self.doc_row[source]])
+        """A document's metadata without its texts: what a hit's citation needs (kept for the next hits
+        from the same plan; a Document is frozen)."""
+        document = self._metadata_cache.get(source)
+        if document is None:
+            if len(self._metadata_cache) >= METADATA_CACHE:
+                self._metadata_cache.clear()
+            document = document_from_row(self._meta_rows[self.doc_row[source]])
+            self._metadata_cache[source] = document
+        return document
 
     def _document_slices(self, spans: list[tuple[str, int, int]]) -> list[str]:
         """Characters [start, end) of documents' texts for (source, start, end) spans, read by SQLite
@@ -512,6 +523,21 @@ def grow_passage(clause: Clause, neighbours: list[tuple[int, int, int]], limit: 
     return start, end
 
 
+def faiss_search(index, vectors: np.ndarray, depth: int, params=None) -> tuple[np.ndarray, np.ndarray]:
+    """``index.search`` on this thread alone. For one query FAISS's OpenMP threads gain nothing and
+    compete with the encoder's, which spin on both cores for a while after encoding the query: a flat scan
+    of 10k clauses took 6 ms with two threads and 2 ms with one (an HNSW walk is single-threaded anyway).
+    OpenMP's thread count is per calling thread, so builds elsewhere keep theirs; it is restored here."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(vectors, depth, params=params)
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def row_selector(bits: np.ndarray, n: int):
     """A FAISS selector over rows whose bit is set in ``bits`` (np.packbits(mask, bitorder="little")).
 
@@ -551,7 +577,7 @@ def mark(text: str, terms: list[str]) -> list[tuple[int, int]]:
     """
     if not terms:
         return []
-    folded = text.translate(_FOLD)  # one character for one: offsets stay those of ``text``
+    folded = fold(text)  # one character for one: offsets stay those of ``text``
     present = [t for t in terms if t and t in folded]  # an empty term would match everywhere
     if not present:
         return []
@@ -583,11 +609,34 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 
 
+def fold(text: str) -> str:
+    """``text`` with each character folded as :class:`_FoldTable` does, one for one.
+
+    translate() through a list indexed by code point is about twice as fast as through the dict subclass,
+    and mark() folds every hit's text. Text with characters beyond the Basic Multilingual Plane, which
+    the list does not cover, takes the dict.
+    """
+    if text and max(text) > "\uffff":
+        return text.translate(_FOLD)
+    return text.translate(_bmp_table())
+
+
+@functools.cache
+def _bmp_table() -> list[str]:
+    """The fold of every Basic Multilingual Plane code point, computed once (~50 ms); surrogates, which
+    are not characters, map to themselves."""
+    return [chr(c) if 0xD800 <= c < 0xE000 else _FOLD[c] for c in range(0x10000)]
+
+
 def _near_duplicate(a: str, b: str) -> bool:
     """Same text, or one contained in the other, or nearly the same by character overlap."""
     if a == b or (len(a) > 20 and (a in b or b in a)):
         return True
     if min(len(a), len(b)) < 40 or abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
+        return False
+    # each distinct character of ``a`` missing from ``b`` costs at least one match: a set difference (C
+    # speed) rules out most pairs before SequenceMatcher's Python-level indexing of ``b``
+    if 2 * (len(a) - len(set(a) - set(b))) <= 0.95 * (len(a) + len(b)):
         return False
     from difflib import SequenceMatcher
 

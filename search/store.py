@@ -23,7 +23,7 @@ import os
 import shutil
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -271,6 +271,7 @@ class Store:
     bm25_documents: KeywordIndex
     db: sqlite3.Connection
     terms: list[str]
+    _view_cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_clauses(self) -> int:
@@ -282,24 +283,32 @@ class Store:
         A restrictive filter leaves HNSW's graph walk few allowed nodes to pass through, so it
         degrades in both speed and recall; scanning only the allowed rows exactly is better there.
         """
-        import faiss
-
-        storage = getattr(self.faiss_index, "storage", None)
-        return self.faiss_index if storage is None else faiss.downcast_index(storage)
+        return self._views()[0]
 
     def vectors(self) -> np.ndarray:
         """All stored vectors as a read-only numpy view of the flat storage (no copy; valid while the
         store is open): scoring a few hundred pooled rows is one gather and a matrix product, where
         FAISS ``reconstruct`` costs a Python call per row."""
+        return self._views()[1]
+
+    def _views(self) -> tuple:
+        """(exact index, vector view), made once per index and size: every search asks for them, and
+        SWIG's downcasts cost tens of microseconds a call."""
         import faiss
 
-        flat = self.exact_index()
-        n, dim = flat.ntotal, int(self.manifest["dim"])
-        if n == 0:
-            return np.zeros((0, dim), dtype=np.float32)
-        view = faiss.rev_swig_ptr(faiss.downcast_index(flat).get_xb(), n * dim).reshape(n, dim)
-        view.flags.writeable = False
-        return view
+        index, cache = self.faiss_index, self._view_cache  # the cache holds the index: no id reuse
+        if cache is None or cache[0] is not index or cache[1] != index.ntotal:
+            storage = getattr(index, "storage", None)
+            flat = index if storage is None else faiss.downcast_index(storage)
+            n, dim = flat.ntotal, int(self.manifest["dim"])
+            if n == 0:
+                view = np.zeros((0, dim), dtype=np.float32)
+            else:
+                xb = faiss.downcast_index(flat).get_xb()
+                view = faiss.rev_swig_ptr(xb, n * dim).reshape(n, dim)
+            view.flags.writeable = False
+            self._view_cache = cache = (index, index.ntotal, flat, view)
+        return cache[2], cache[3]
 
     def reconstruct(self) -> np.ndarray:
         """A copy of all stored vectors, in row order (used to reuse embeddings on rebuild)."""

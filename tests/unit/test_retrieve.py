@@ -17,12 +17,15 @@ from search.census import census
 from search.keyword import normalise
 from search.records import Clause
 from search.retrieve import (
+    _FOLD,
     PASSAGE_CHARS,
     PASSAGE_RADIUS,
     Filters,
     QueryError,
     Searcher,
+    _near_duplicate,
     _top,
+    fold,
     grow_passage,
     mark,
     substrings_in,
@@ -317,6 +320,60 @@ def test_mark_is_width_insensitive_and_keeps_offsets():
     text = "落实“双减”，ＡＢＣ课堂"
     spans = mark(text, ["双减", "abc"])
     assert [text[a:b] for a, b in spans] == ["双减", "ＡＢＣ"]
+
+
+def test_dense_search_runs_on_one_thread_and_restores_the_thread_count(searcher, monkeypatch):
+    import faiss
+
+    seen = []
+    search = faiss.IndexFlatIP.search
+    monkeypatch.setattr(
+        faiss.IndexFlatIP,
+        "search",
+        lambda *a, **k: (seen.append(faiss.omp_get_max_threads()), search(*a, **k))[1],
+    )
+    faiss.omp_set_num_threads(2)
+    assert searcher.search("积极发展普惠性学前教育", k=1)
+    assert seen == [1] and faiss.omp_get_max_threads() == 2
+
+
+def test_fold_equals_the_per_character_table_for_every_character():
+    bmp = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    assert fold(bmp) == bmp.translate(_FOLD)
+    astral = "落实“双减”，ＡＢＣ𝐀𝟏课堂"  # beyond the BMP: mathematical bold A and 1 fold too
+    assert fold(astral) == astral.translate(_FOLD) == '落实"双减",abca1课堂'
+    assert fold("") == ""
+
+
+def test_near_duplicate_prefilter_agrees_with_sequence_matcher():
+    """The set-difference bound only skips pairs SequenceMatcher would reject anyway."""
+    from difflib import SequenceMatcher
+
+    rng = np.random.default_rng(3)
+    alphabet = list("教育工作要点全面落实双减政策切实减轻学生过重作业负担和校外培训提高课堂质量")
+    for _ in range(400):
+        a = "".join(rng.choice(alphabet, int(rng.integers(40, 120))))
+        b = list(a)
+        for _ in range(int(rng.integers(0, 8))):  # a few substitutions, insertions and deletions
+            at = int(rng.integers(0, len(b)))
+            op = rng.integers(0, 3)
+            if op == 0:
+                b[at] = str(rng.choice(alphabet + list("ＡＢ")))
+            elif op == 1:
+                b.insert(at, str(rng.choice(alphabet)))
+            elif len(b) > 1:
+                del b[at]
+        b = "".join(b)
+        full = (
+            SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.95
+            and SequenceMatcher(None, a, b).ratio() > 0.95
+        )
+        expected = (
+            a == b
+            or (len(a) > 20 and (a in b or b in a))
+            or (min(len(a), len(b)) >= 40 and abs(len(a) - len(b)) <= 0.1 * max(len(a), len(b)) and full)
+        )
+        assert _near_duplicate(a, b) == expected, (a, b)
 
 
 @pytest.mark.parametrize("positive_share", [1.0, 0.5, 0.05, 0.001, 0.0])
