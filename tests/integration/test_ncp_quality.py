@@ -19,9 +19,10 @@ MARGIN = 0.01
 # Measured 2026-11-23 with `.venv/bin/python bench/eval_ncp.py --grid` (fusion-default row of
 # bench/results/ncp_eval.json: all 400 queries, default Weights(), the default multilingual-e5-small-int8;
 # fp32 figures in ncp_eval_fp32.json); update them when the default model, the weights, the legs, the
-# passages or the chunker change on purpose.
+# passages, the chunker or the metadata reader change on purpose (last: the metadata fix that stopped
+# crediting non-education notices to a 教育局 and titling them as education plans, MRR 0.8774 -> 0.8735).
 # answer@5 is over the 800-character passages hits return; answer_clause@5 over bare clause texts.
-MEASURED = {"R@5": 0.96, "MRR@10": 0.8774, "answer@5": 0.9375, "answer_clause@5": 0.895}
+MEASURED = {"R@5": 0.96, "MRR@10": 0.8735, "answer@5": 0.94, "answer_clause@5": 0.8975}
 
 pytestmark = [
     pytest.mark.slow,
