@@ -481,21 +481,31 @@ class Searcher:
 
     def passages(self, clauses: list[Clause], limit: int = PASSAGE_CHARS) -> list[tuple[int, int]]:
         """passage() for several clauses, from the in-memory layout of the index's rows."""
-        return [grow_passage(c, self._near(c), limit) for c in clauses]
+        return [grow_passage(c, near, limit) for c, near in zip(clauses, self._near(clauses), strict=True)]
 
-    def _near(self, clause: Clause) -> list[tuple[int, int, int]]:
-        """(seq, start, end) of the clauses within PASSAGE_RADIUS positions of ``clause`` in its document."""
-        doc = self.doc_row.get(clause.source)
-        if doc is None or not 0 <= clause.seq < self._seq_span:
-            return []
-        key = self._position_key(doc, clause.seq)
-        at = int(np.searchsorted(self._position_keys, key))
-        if at == len(self._position_keys) or self._position_keys[at] != key:
-            return []
-        window = self._by_position[max(0, at - PASSAGE_RADIUS) : at + PASSAGE_RADIUS + 1]
-        window = window[(self.clause_doc[window] == doc) & (self._seq[window] != clause.seq)]
-        columns = (self._seq[window].tolist(), self._start[window].tolist(), self._end[window].tolist())
-        return list(zip(*columns, strict=True))
+    def _near(self, clauses: list[Clause]) -> list[list[tuple[int, int, int]]]:
+        """For each clause, (seq, start, end) of the clauses within PASSAGE_RADIUS positions of it in its
+        document: one set of array operations for all of a search's hits, not one per hit (numpy's call
+        overhead: 0.16 → 0.12 ms for ten hits)."""
+        n = len(self._position_keys)
+        if n == 0 or not clauses:
+            return [[] for _ in clauses]
+        docs = np.array([self.doc_row.get(c.source, -1) for c in clauses], dtype=np.int64)
+        seqs = np.array([c.seq for c in clauses], dtype=np.int64)
+        keys = self._position_key(docs, seqs)
+        at = np.minimum(np.searchsorted(self._position_keys, keys), n - 1)
+        found = (docs >= 0) & (seqs >= 0) & (seqs < self._seq_span) & (self._position_keys[at] == keys)
+        slots = at[:, None] + np.arange(-PASSAGE_RADIUS, PASSAGE_RADIUS + 1)[None, :]
+        window = self._by_position[np.clip(slots, 0, n - 1)]
+        seq = self._seq[window]
+        keep = (slots >= 0) & (slots < n) & found[:, None]
+        keep &= (self.clause_doc[window] == docs[:, None]) & (seq != seqs[:, None])
+        taken = window[keep]  # rows kept, clause by clause
+        triples = list(
+            zip(seq[keep].tolist(), self._start[taken].tolist(), self._end[taken].tolist(), strict=True)
+        )
+        bounds = np.cumsum(keep.sum(axis=1)).tolist()
+        return [triples[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
     def neighbours(self, clause: Clause, radius: int) -> list[Clause]:
         """Clauses within ``radius`` positions of ``clause`` in its document (itself excluded)."""
@@ -612,20 +622,35 @@ _FOLD = _FoldTable()
 def fold(text: str) -> str:
     """``text`` with each character folded as :class:`_FoldTable` does, one for one.
 
-    translate() through a list indexed by code point is about twice as fast as through the dict subclass,
-    and mark() folds every hit's text. Text with characters beyond the Basic Multilingual Plane, which
-    the list does not cover, takes the dict.
+    mark() folds every hit's text, and most characters of a plan fold to themselves: only the runs of
+    characters that change (full-width punctuation, digits, letters) are translated, found by one
+    regular-expression scan (a translate() of every character cost ~3× as much; a max() to look for
+    characters beyond the Basic Multilingual Plane as much again). Text with such characters, which the
+    code-point table does not cover, is translated whole through the dict.
     """
-    if text and max(text) > "\uffff":
+    if _ASTRAL_RE.search(text):
         return text.translate(_FOLD)
-    return text.translate(_bmp_table())
+    changing, table = _bmp_folding()
+    return changing.sub(lambda run: run.group().translate(table), text)
+
+
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 
 
 @functools.cache
-def _bmp_table() -> list[str]:
-    """The fold of every Basic Multilingual Plane code point, computed once (~50 ms); surrogates, which
-    are not characters, map to themselves."""
-    return [chr(c) if 0xD800 <= c < 0xE000 else _FOLD[c] for c in range(0x10000)]
+def _bmp_folding() -> tuple[re.Pattern, list[str]]:
+    """(pattern of runs of BMP characters that fold to another, fold of every BMP code point), computed
+    once (~60 ms). Surrogates, which are not characters, map to themselves."""
+    table = [chr(c) if 0xD800 <= c < 0xE000 else _FOLD[c] for c in range(0x10000)]
+    ranges: list[list[int]] = []
+    for code, folded in enumerate(table):
+        if folded != chr(code):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    members = "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
+    return re.compile(f"[{members}]+"), table
 
 
 def _near_duplicate(a: str, b: str) -> bool:

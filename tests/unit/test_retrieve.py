@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -77,7 +78,7 @@ def test_passages_from_the_in_memory_layout_equal_those_from_sqlite(searcher):
     """Every clause's passage, grown from the arrays loaded with the index, equals the same growth over
     neighbours read from SQLite (what a search did before the layout was kept in memory)."""
     db = searcher.store.db
-    checked = 0
+    everything = []
     for (source,) in db.execute("SELECT source FROM documents"):
         for clause in searcher.clauses_of(source):
             near = db.execute(
@@ -85,8 +86,14 @@ def test_passages_from_the_in_memory_layout_equal_those_from_sqlite(searcher):
                 (source, clause.seq - PASSAGE_RADIUS, clause.seq + PASSAGE_RADIUS, clause.seq),
             ).fetchall()
             assert searcher.passage(clause) == grow_passage(clause, near, PASSAGE_CHARS)
-            checked += 1
-    assert checked == searcher.store.n_clauses
+            assert sorted(searcher._near([clause])[0]) == sorted(near)  # same document, within the radius
+            everything.append(clause)
+    assert len(everything) == searcher.store.n_clauses
+    # all at once (first and last rows of the layout included), as a search asks for its hits' passages
+    alone = [searcher.passage(clause) for clause in everything]
+    assert searcher.passages(everything[::-1]) == alone[::-1]
+    stranger = dataclasses.replace(everything[0], source="not/indexed.txt")
+    assert searcher.passages([stranger, everything[0]]) == [(stranger.start, stranger.end), alone[0]]
 
 
 def test_hits_carry_metadata_only_documents_with_the_indexed_fields(searcher):
