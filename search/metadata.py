@@ -21,10 +21,22 @@ from .records import Document, RawDoc
 FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
 CATALOG_NAME = "catalog.csv"
 
-_ORG_END_RE = re.compile(r"(局|厅|委员会|委|部|办公室|办|政府|中心|署|院|会)$")
+_ORG_SUFFIXES = "局|厅|委员会|委|部|办公室|办|政府|中心|署|院|会"
+_ORG_END_RE = re.compile(f"({_ORG_SUFFIXES})$")
+# before 关于 also a 组 (市场监管组), a bank (中国人民银行) or a 供销社; a headline may end in 出行 or 合作社
+_ISSUER_END_RE = re.compile(f"({_ORG_SUFFIXES}|组|行|社)$")
 NOTICE_SPAN = 150  # a cover notice names the plan at the start of its line, not deep inside a paragraph
 _TITLE_WORDS = ("要点", "方案", "计划", "意见", "通知", "规划", "办法", "总结", "安排", "工作")
 _NOTICE_RE = re.compile(r"关于印发(?:《)?(.{4,60}?)(?:》)?的通知")
+# a notice's own title at the start of a flattened page: issuers, then 关于…的(紧急)通知 / 公告 / 若干措施 …
+_FORMAL_TITLE_RE = re.compile(
+    r"\s*(?P<issuers>[^。；;：:，,《》“”\"()（）]{0,80}?)\s*(?P<title>关于[^。；;：:\s《》]{2,80}?的[\u4e00-\u9fff]{0,4}?"
+    r"(?:通知|公告|通告|意见|决定|办法|措施|指引|提示|批复|函|规定|方案|细则|倡议书|倡议))"
+)
+MAX_TITLE_ISSUERS = 60  # longer runs before 关于 are repeated letterheads, not the title's issuers
+_NUMBERED_ITEM_RE = re.compile(
+    r"[一二三四五六七八九十]+[、.．]|\d+\s*[、.．)）]|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十\d]+[条章]"
+)
 _YEAR_IN_TITLE_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 _DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［【(（]((?:19|20)\d{2})[〕\]］】)）]\s*\d{1,4}\s*号")
 _CN_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
@@ -80,7 +92,7 @@ _LINK_CHARS = _FUNCTION_CHARS | set("致到至")
 _NOT_INITIAL_CHARS = set("在对致把被到至")  # no place name begins with these
 _STEM_BAD_LAST = set("地社校园辖片景学山牧城街小特全我本各超委")
 # The suffix character opens the next word, so no place ends there (重庆省际包车, 上海公共区域).
-_SUFFIX_OPENS_WORD = {"省际", "区域"}
+_SUFFIX_OPENS_WORD = {"省际", "区域", "省级", "市级", "县级", "区级"}
 _EDUCATION_WORDS = ("教育", "教体")
 _SCOPE_RE = re.compile(r"(?:全|我|本)(省|市|县|区)")
 _REGION_STOP = {
@@ -234,7 +246,7 @@ def read_metadata(cleaned: Cleaned) -> dict[str, tuple[object, str]]:
     year = find_year(title, doc_number, date, header, text)
     if year:
         found["year"] = year
-    issuer = header.get("发布机构") or header.get("发文机关") or _issuer_line(lines)
+    issuer = header.get("发布机构") or header.get("发文机关") or _issuer_line(lines) or title_issuers(title)
     region = find_region(title, issuer, text)
     if region:
         found["region"] = (region, "read")
@@ -256,21 +268,44 @@ def find_title(lines: list[str]) -> str:
 
 
 def _reads_like_title(line: str) -> bool:
-    """Short, not a sentence, not a numbered item."""
-    return (
-        6 <= len(line) <= 60
-        and line[-1] not in "。；;，,：:"
-        and not re.match(r"^[一二三四五六七八九十\d（(]", line)
-    )
+    """Short, not a sentence, not a numbered item (a headline may open with a figure: 2月申报…, 30个省…)."""
+    return 6 <= len(line) <= 60 and line[-1] not in "。；;，,：:" and not _NUMBERED_ITEM_RE.match(line)
 
 
 def _leading_title(line: str) -> str:
-    """A page flattened to one line (as in JSONL corpora) still starts with its title, then a space;
-    a lone body name there ("北京市财政局 北京市发展和改革委员会 …关于…") is the first of its issuers."""
-    head, sep, _ = line.partition(" ")
-    if not sep or not _reads_like_title(head) or re.search(r"[。，,；;]", head) or _ORG_END_RE.search(head):
+    """The title a page flattened to one line (as in JSONL corpora) starts with.
+
+    A formal title (issuers, then 关于…的通知/公告/…) is read whole, spaces between its issuers and all;
+    else the headline before the first space, joined with what follows while it is too short to be one
+    (生死竞速 上海海关通关“零延时”). A headline may hold a comma (共克时艰，广州市产业园区在行动), not a
+    sentence end; a lone body name there ("国家税务总局南阳市税务局 …") is an issuer, not a title.
+    """
+    match = _FORMAL_TITLE_RE.match(line)
+    if match and (
+        not match.group("issuers").strip() or _ISSUER_END_RE.search(match.group("issuers").strip())
+    ):
+        issuers = " ".join(dict.fromkeys(match.group("issuers").split()))  # a letterhead printed twice
+        return (issuers if len(issuers) <= MAX_TITLE_ISSUERS else "") + match.group("title")
+    segments = line.split()
+    if len(segments) < 2:
+        return ""
+    head, taken = segments[0], 1
+    while len(head) < 6 and taken < len(segments) - 1 and len(head) + len(segments[taken]) < 60:
+        head, taken = f"{head} {segments[taken]}", taken + 1
+    if not _reads_like_title(head) or re.search(r"[。；;]", head) or _ORG_END_RE.search(head):
         return ""
     return head
+
+
+def title_issuers(title: str) -> str:
+    """The bodies a formal title names before 关于 (财政部 税务总局关于…的公告 → 财政部 税务总局), a
+    repeated letterhead named once; "" when what stands there is not a list of bodies (转发…, a 文号)."""
+    head = title.partition("关于")[0].partition("转发")[0]
+    parts = list(dict.fromkeys(head.split()))
+    if not parts or "关于" not in title or re.search(r"[\d〔〕\[\]《》“”\"()（）。，,、]", head):
+        return ""
+    issuers = " ".join(parts)
+    return issuers if len(issuers) <= MAX_TITLE_ISSUERS and _ISSUER_END_RE.search(issuers) else ""
 
 
 def find_year(title: str, doc_number: str, date: str, header: dict[str, str], text: str):

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from search.clean import clean_text
-from search.metadata import build_document, find_region, find_title, find_year, level_of, read_catalog
+from search.metadata import (
+    build_document,
+    find_region,
+    find_title,
+    find_year,
+    level_of,
+    read_catalog,
+    title_issuers,
+)
 from search.records import RawDoc
 
 FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
@@ -188,12 +196,78 @@ def test_title_of_a_page_flattened_to_one_line():
     headline = "兰州海关：防控物资“零延时”通关助力抗击疫情 兰州海关工作人员在机场停机坪上查验物资。"
     assert find_title([headline]) == "兰州海关：防控物资“零延时”通关助力抗击疫情"
     assert find_title(["各有关单位： 为配合做好疫情防控工作，现通知如下。"]) == ""
+    # a formal title is read whole, its issuers and all; a lone body name is not a title
+    formal = "北京市财政局 北京市发展和改革委员会关于强化疫情防控重点保障企业资金支持的通知 各区财政局："
     assert (
-        find_title(
-            ["北京市财政局 北京市发展和改革委员会关于强化疫情防控重点保障企业资金支持的通知 各区财政局："]
-        )
-        == ""
+        find_title([formal])
+        == "北京市财政局 北京市发展和改革委员会关于强化疫情防控重点保障企业资金支持的通知"
     )
+    assert find_title(["国家税务总局南阳市税务局 国家税务总局各省辖市税务局，局内各单位：为坚决贯彻"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        # headlines opening with a figure are not numbered items
+        (
+            "2月申报纳税期限延长至2月24日 重庆倡导“非接触式”办理税费业务 今（30）日，",
+            "2月申报纳税期限延长至2月24日",
+        ),
+        ("7万铁警驻守铁路站车一线迎战返程高峰 春运返程以来，", "7万铁警驻守铁路站车一线迎战返程高峰"),
+        ("1. 各单位要落实责任 二是加强宣传。", ""),
+        # a headline may hold a comma, not a sentence end
+        ("共克时艰，广州市产业园区在行动 近期，面对疫情。", "共克时艰，广州市产业园区在行动"),
+        ("为做好防控工作。现通知如下 各单位：", ""),
+        # a segment too short to be a headline is joined with the next
+        ("生死竞速 上海海关通关“零延时” 上海作为全国枢纽口岸，", "生死竞速 上海海关通关“零延时”"),
+        # a letterhead printed twice is named once; a longer run of bodies is dropped, 关于… kept
+        (
+            "甘肃省医疗保障局 甘肃省财政厅 甘肃省医疗保障局 甘肃省财政厅 关于延长参保缴费期的通知 各市州：",
+            "甘肃省医疗保障局 甘肃省财政厅关于延长参保缴费期的通知",
+        ),
+        # a notice quoted inside another's title is not cut out of it
+        (
+            "东营经济技术开发区管委会印发《关于用工的若干措施》的通知 各单位：",
+            "东营经济技术开发区管委会印发《关于用工的若干措施》的通知",
+        ),
+        (
+            "北京疫情防控期间危化品企业复产复工的安全提示 近日，关于做好当前安全防范工作的通知要求"
+            + "各企业落实责任。" * 5,
+            "北京疫情防控期间危化品企业复产复工的安全提示",
+        ),
+    ],
+)
+def test_title_of_a_flattened_page_by_kind(line: str, title: str):
+    assert find_title([line]) == title
+
+
+@pytest.mark.parametrize(
+    ("title", "issuers"),
+    [
+        ("财政部 税务总局关于支持新型冠状病毒感染的肺炎疫情防控有关税收政策的公告", "财政部 税务总局"),
+        ("北京市市场监督管理局关于疫情防控期间保障电梯安全运行的工作提示", "北京市市场监督管理局"),
+        (
+            "广东省人民政府办公厅转发省卫生健康委、财政厅关于做好一线医务人员保障工作的通知",
+            "广东省人民政府办公厅",
+        ),
+        ("转发北京市应急管理局关于危化品企业复产复工的安全提示", ""),
+        ("筑府办发电〔2020〕5号市人民政府办公厅关于推进企业复工复产的通知", ""),
+        ("关于做好外出务工人员健康申报证明服务的通知", ""),
+        ("高台县2023年教育工作要点", ""),
+    ],
+)
+def test_issuers_named_by_a_formal_title(title: str, issuers: str):
+    assert title_issuers(title) == issuers
+
+
+def test_issuer_of_a_flattened_notice_is_read_from_its_title():
+    text = "财政部 税务总局关于支持疫情防控有关捐赠税收政策的公告 为支持疫情防控工作，现公告如下。"
+    doc = build_document(RawDoc(source="n.jsonl#1", text=text, fmt="jsonl"), clean_text(text))
+    assert (doc.title, doc.issuer) == (
+        "财政部 税务总局关于支持疫情防控有关捐赠税收政策的公告",
+        "财政部 税务总局",
+    )
+    assert doc.provenance["issuer"] == "read"
 
 
 def test_a_notice_deep_inside_a_flattened_page_is_not_its_title():
@@ -328,3 +402,9 @@ def test_the_body_reader_peels_and_rejects_the_same_way():
 )
 def test_real_places_are_kept_whole(region):
     assert find_region(f"{region}关于做好疫情防控工作的通知", "", "") == region
+
+
+def test_a_suffix_followed_by_level_is_not_a_place():
+    # 区级 / 市级 say "district-level": 上海徐汇上线区级疫情防控系统 names no 上海徐汇上线区
+    assert find_region("上海徐汇上线区级疫情防控系统", "", "") == ""
+    assert find_region("九江市人民政府办公室关于做好就业工作的通知", "", "") == "九江市"
