@@ -38,7 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from search.build import build_index, collect, corpus_hash  # noqa: E402
+from search.build import (  # noqa: E402
+    build_index,
+    collect,
+    corpus_hash,
+    embed_key,
+    embed_text,
+    embedding_identity,
+)
 from search.keyword import normalise  # noqa: E402
 from search.retrieve import PASSAGE_CHARS, Filters, Searcher, Weights, _minmax, _top  # noqa: E402
 from search.store import IndexError_, clause_from_row, open_store  # noqa: E402
@@ -49,6 +56,8 @@ DEFAULT_JSON = ROOT / "bench/results/ncp_eval.json"
 TARGETS = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
 METRICS = ("R@1", "R@5", "R@10", "MRR@10", "answer@5", "answer_clause@5", "answer_doc@5", "answer_doc_MRR@10")
 DEPTHS = (50, 100, 200)
+META_FIELDS = ("source", "title", "issuer", "region", "level", "year")
+META_SQL = ", ".join(META_FIELDS)
 EVERYTHING = 10**9  # rank limit that keeps the whole candidate pool
 
 
@@ -68,22 +77,34 @@ def span_key(text: str) -> str:
     return re.sub(r"\s+", "", normalise(text))
 
 
-def index_is_current(index_dir: Path, corpus_path: Path, model: str) -> bool:
-    """True when ``index_dir`` holds this corpus (manifest corpus_hash), embedded with ``model`` and cut
-    into exactly the clauses the current chunker gives (the chunker version is not always bumped)."""
+def index_is_current(index_dir: Path, corpus_path: Path, encoder) -> bool:
+    """True when ``index_dir`` holds this corpus (manifest corpus_hash), cut into exactly the clauses the
+    current chunker gives (the chunker version is not always bumped), read into the same metadata, and
+    embedded by this very encoder: each clause's embed key covers the model, its export (an int8 model
+    exported for another CPU differs) and the text embedded (the title is part of it)."""
     try:
         store = open_store(Path(index_dir))
     except IndexError_:
         return False
     try:
-        if store.manifest.get("model") != model:
+        if store.manifest.get("model") != encoder.name:
             return False
-        stored = store.db.execute("SELECT source, address, part, text FROM clauses ORDER BY vec").fetchall()
+        stored = store.db.execute(
+            "SELECT source, address, part, text, embed_key FROM clauses ORDER BY vec"
+        ).fetchall()
+        stored_meta = store.db.execute(f"SELECT {META_SQL} FROM documents ORDER BY doc_row").fetchall()
     finally:
         store.db.close()
     parsed, _ = collect(corpus_path)
-    current = [(c.source, c.address, c.part, c.text) for p in parsed for c in p.clauses]
-    return store.manifest.get("corpus_hash") == corpus_hash(parsed) and stored == current
+    identity = embedding_identity(encoder)
+    current = [
+        (c.source, c.address, c.part, c.text, embed_key(identity, embed_text(p.document, c)))
+        for p in parsed
+        for c in p.clauses
+    ]
+    meta = sorted(tuple(getattr(p.document, f) for f in META_FIELDS) for p in parsed)
+    same_meta = sorted(map(tuple, stored_meta)) == meta  # region, year: the cues read them
+    return store.manifest.get("corpus_hash") == corpus_hash(parsed) and stored == current and same_meta
 
 
 def ensure_index(
@@ -91,7 +112,7 @@ def ensure_index(
 ) -> dict:
     """Build the NCP index into ``index_dir`` if missing, stale or ``rebuild`` (then from scratch)."""
     corpus_path = Path(data_dir) / "corpus.jsonl"
-    if not rebuild and index_is_current(index_dir, corpus_path, encoder.name):
+    if not rebuild and index_is_current(index_dir, corpus_path, encoder):
         return {"built": False, "index": str(index_dir)}
     if rebuild and Path(index_dir).exists():
         shutil.rmtree(index_dir)  # a true rebuild: every clause re-embedded, so the timing means something
@@ -385,14 +406,25 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 
 
 def machine() -> dict:
+    """What the figures were measured on: int8 speed and rounding depend on the CPU's instructions."""
     import torch
 
+    from search.onnx_encoder import needs_reduced_range
+
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        cpuinfo = ""
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
     return {
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": model.group(1).strip() if model else "",
+        "vnni": bool(re.search(r"\b(avx512_vnni|avx_vnni)\b", cpuinfo)),
+        "int8_weights": "7-bit (reduce_range)" if needs_reduced_range() else "8-bit",
     }
 
 

@@ -239,6 +239,46 @@ def test_failed_export_leaves_nothing_behind(monkeypatch, tmp_path):
     assert list((tmp_path / onnx_encoder.ONNX_DIRNAME).iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("cpuinfo", "machine", "reduced"),
+    [
+        ("flags\t: fpu sse avx2 avx512f avx512_vnni avx512_bf16", "x86_64", False),  # Intel with VNNI
+        ("flags\t: fpu sse avx2 avx_vnni", "x86_64", False),
+        ("flags\t: fpu sse avx2 fma sha_ni", "x86_64", True),  # AMD Zen 2: AVX2 only, u8s8 sums saturate
+        ("flags\t: fpu sse avx2 avx512_vnnix", "AMD64", True),  # a word, not a prefix
+        ("Features\t: fp asimd asimddp", "aarch64", False),  # ARM dot products sum in 32 bits
+    ],
+)
+def test_seven_bit_weights_only_where_the_cpu_saturates(cpuinfo, machine, reduced):
+    assert onnx_encoder.needs_reduced_range(cpuinfo, machine) is reduced
+
+
+def test_reduce_range_keeps_the_weights_to_seven_bits(tiny_dir, tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    def weight_range(reduce_range: bool) -> tuple[int, int]:
+        out = tmp_path / f"int8-{reduce_range}.onnx"
+        onnx_encoder.export_int8(tiny_dir, out, workdir=tmp_path, reduce_range=reduce_range)
+        graph = onnx.load(str(out)).graph
+        weights = {node.input[1] for node in graph.node if node.op_type == "MatMulInteger"}
+        values = [numpy_helper.to_array(t) for t in graph.initializer if t.name in weights]
+        assert values and all(v.dtype == np.int8 for v in values)
+        return min(int(v.min()) for v in values), max(int(v.max()) for v in values)
+
+    low, high = weight_range(True)
+    assert -64 <= low and high <= 64  # 2 × 255 × 64 = 32,640: a u8 pair's sum fits in 16 bits
+    low, high = weight_range(False)
+    assert low < -64 or high > 64  # full range when not asked, so the option is what narrows it
+
+
+def test_key_depends_on_cpu_need_for_seven_bit_weights(monkeypatch, tmp_path):
+    monkeypatch.setattr(onnx_encoder, "needs_reduced_range", lambda: False)
+    full = onnx_encoder.int8_model_path(tmp_path)
+    monkeypatch.setattr(onnx_encoder, "needs_reduced_range", lambda: True)
+    assert onnx_encoder.int8_model_path(tmp_path) != full
+
+
 def test_key_depends_on_assembly_marker(monkeypatch, tmp_path):
     before = onnx_encoder.int8_model_path(tmp_path)
     monkeypatch.setattr(e5small, "FORMAT_VERSION", e5small.FORMAT_VERSION + 1)
