@@ -25,6 +25,7 @@ _ORG_SUFFIXES = "局|厅|委员会|委|部|办公室|办|政府|中心|署|院|�
 _ORG_END_RE = re.compile(f"({_ORG_SUFFIXES})$")
 # before 关于 also a 组 (市场监管组), a bank (中国人民银行) or a 供销社; a headline may end in 出行 or 合作社
 _ISSUER_END_RE = re.compile(f"({_ORG_SUFFIXES}|组|行|社)$")
+_HEADLINE_MARKS = set("对将就可在把再、，！？")  # a verb's companions: no body's name holds them
 NOTICE_SPAN = 150  # a cover notice names the plan at the start of its line, not deep inside a paragraph
 _TITLE_WORDS = ("要点", "方案", "计划", "意见", "通知", "规划", "办法", "总结", "安排", "工作")
 _NOTICE_RE = re.compile(r"关于印发(?:《)?(.{4,60}?)(?:》)?的通知")
@@ -292,9 +293,15 @@ def _leading_title(line: str) -> str:
     head, taken = segments[0], 1
     while len(head) < 6 and taken < len(segments) - 1 and len(head) + len(segments[taken]) < 60:
         head, taken = f"{head} {segments[taken]}", taken + 1
-    if not _reads_like_title(head) or re.search(r"[。；;]", head) or _ORG_END_RE.search(head):
+    if not _reads_like_title(head) or re.search(r"[。；;]", head) or _lone_body_name(head):
         return ""
     return head
+
+
+def _lone_body_name(head: str) -> bool:
+    """A body's name (国家税务总局南阳市税务局), not a headline that happens to end like one: a headline
+    says something of its subject (国家知识产权局对…再部署, 湖北将再建一所应急后备医院, 195个…可网上办)."""
+    return bool(_ORG_END_RE.search(head)) and not (set(head) & _HEADLINE_MARKS or re.search(r"\d", head))
 
 
 def title_issuers(title: str) -> str:

@@ -267,7 +267,7 @@ def test_reduce_range_keeps_the_weights_to_seven_bits(tiny_dir, tmp_path):
         return min(int(v.min()) for v in values), max(int(v.max()) for v in values)
 
     low, high = weight_range(True)
-    assert -64 <= low and high <= 64  # 2 × 255 × 64 = 32,640: a u8 pair's sum fits in 16 bits
+    assert low >= -64 and high <= 64  # 2 × 255 × 64 = 32,640: a u8 pair's sum fits in 16 bits
     low, high = weight_range(False)
     assert low < -64 or high > 64  # full range when not asked, so the option is what narrows it
 
