@@ -26,8 +26,8 @@ from search.encoder import load_encoder  # noqa: E402
 from search.retrieve import Searcher  # noqa: E402
 
 LEGS = {
-    "bm25": dict(dense=0.0, keyword=1.0, document=0.0),
-    "dense": dict(dense=1.0, keyword=0.0, document=0.0),
+    "bm25": dict(dense=0.0, keyword=1.0, document=0.0, pairs=0.0),
+    "dense": dict(dense=1.0, keyword=0.0, document=0.0, pairs=0.0),
 }
 
 

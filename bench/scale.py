@@ -51,7 +51,7 @@ from search import store as store_module  # noqa: E402
 from search.build import build_index, collect, embed_key, embed_text, embedding_identity  # noqa: E402
 from search.clauses import CHUNKER_VERSION  # noqa: E402
 from search.config import DEFAULT_CORPUS  # noqa: E402
-from search.keyword import Tokenizer  # noqa: E402
+from search.keyword import Tokenizer, char_bigrams, document_keyword_text  # noqa: E402
 from search.retrieve import Filters, Searcher, faiss_search  # noqa: E402
 from search.store import BuildPayload, manifest_base, write_generation  # noqa: E402
 
@@ -380,6 +380,7 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
         keys,
         corpus.clause_tokens,
         corpus.doc_tokens,
+        [char_bigrams(document_keyword_text(d.title, d.issuer, d.text)) for d in corpus.documents],
         terms,
         manifest,
     )
@@ -393,6 +394,7 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
         "records.sqlite": (gen / "records.sqlite").stat().st_size,
         "bm25_clauses": dir_size(gen / "bm25_clauses"),
         "bm25_documents": dir_size(gen / "bm25_documents"),
+        "bm25_doc_pairs": dir_size(gen / "bm25_doc_pairs"),
     }
     faiss_type = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))["faiss"]["type"]
     return {
@@ -451,12 +453,13 @@ def measure_load(index_dir: Path) -> dict:
 
 # ---- query latency --------------------------------------------------------------------------------
 def raw_parts(searcher: Searcher, query: str, clause_mask, doc_mask) -> dict[str, float]:
-    """The library-free floor of one hybrid query, seconds per part: tokenise, encode, FAISS at the same
-    depth (filtered: with the same bitmap selector and index choice the library makes, built apart), and
-    BM25 over clauses and documents."""
+    """The library-free floor of one hybrid query, seconds per part: tokenise (words and character
+    pairs), encode, FAISS at the same depth (filtered: with the same bitmap selector and index choice the
+    library makes, built apart), and BM25 over clauses, documents' words and documents' character pairs."""
     store = searcher.store
     t0 = time.perf_counter()
     tokens = searcher.tokenizer(query)
+    pairs = char_bigrams(query)
     t1 = time.perf_counter()
     vector = np.asarray(searcher.encoder.encode_queries([query]), dtype=np.float32)
     t2 = time.perf_counter()
@@ -468,6 +471,8 @@ def raw_parts(searcher: Searcher, query: str, clause_mask, doc_mask) -> dict[str
     t5 = time.perf_counter()
     store.bm25_documents.scores(tokens, doc_mask)
     t6 = time.perf_counter()
+    store.bm25_doc_pairs.scores(pairs, doc_mask)
+    t7 = time.perf_counter()
     return {
         "tokenise": t1 - t0,
         "encode": t2 - t1,
@@ -475,6 +480,7 @@ def raw_parts(searcher: Searcher, query: str, clause_mask, doc_mask) -> dict[str
         "faiss": t4 - t3,
         "bm25_clauses": t5 - t4,
         "bm25_docs": t6 - t5,
+        "bm25_doc_pairs": t7 - t6,
     }
 
 

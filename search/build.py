@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .clauses import CHUNKER_VERSION, clause_id
-from .keyword import Tokenizer, normalise, policy_terms
+from .keyword import Tokenizer, char_bigrams, document_keyword_text, normalise, policy_terms
 from .pipeline import ParsedDoc, parse_corpus
 from .records import Clause, Document, LoadProblem
-from .store import BuildPayload, IndexError_, manifest_base, open_store, write_generation
+from .store import BuildPayload, IndexError_, manifest_base, stored_vectors, write_generation
 
 
 @dataclass
@@ -108,17 +108,12 @@ def corpus_hash(parsed: list[ParsedDoc]) -> str:
 def previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
     """Embeddings of the live index by embed key, if it was built with the same model."""
     try:
-        store = open_store(index_dir)
+        manifest, keys, vectors = stored_vectors(index_dir)
     except IndexError_:
         return {}
-    try:
-        if store.manifest.get("model") != model:
-            return {}
-        keys = [row[0] for row in store.db.execute("SELECT embed_key FROM clauses ORDER BY vec")]
-        vectors = store.reconstruct()
-        return dict(zip(keys, vectors, strict=True))
-    finally:
-        store.db.close()
+    if manifest.get("model") != model or len(keys) != len(vectors):
+        return {}
+    return dict(zip(keys, vectors, strict=True))
 
 
 def build_index(
@@ -144,7 +139,9 @@ def build_index(
     terms = policy_terms(d.text for d in documents)
     tokenizer = Tokenizer(terms)
     clause_tokens = [tokenizer(" ".join(c.path[:-1]) + " " + c.text) for _, c in _progress(pairs, progress)]
-    doc_tokens = [tokenizer(f"{d.title} {d.issuer} {d.text}") for d in documents]
+    doc_texts = [document_keyword_text(d.title, d.issuer, d.text) for d in documents]
+    doc_tokens = [tokenizer(text) for text in doc_texts]
+    doc_pairs = [char_bigrams(text) for text in doc_texts]
     manifest = manifest_base(
         model=encoder.name,
         dim=encoder.dim,
@@ -156,7 +153,7 @@ def build_index(
         reused=len(keys) - len(missing),
     )
     payload = BuildPayload(
-        documents, [c for _, c in pairs], vectors, keys, clause_tokens, doc_tokens, terms, manifest
+        documents, [c for _, c in pairs], vectors, keys, clause_tokens, doc_tokens, doc_pairs, terms, manifest
     )
     gen = write_generation(Path(index_dir), payload)
     return BuildReport(

@@ -9,6 +9,7 @@ Layout of ``index/``::
         records.sqlite      documents and clauses (row ``vec`` = position in vectors.faiss)
         bm25_clauses/       bm25s arrays + JSON vocabulary (no pickles)
         bm25_documents/
+        bm25_doc_pairs/     documents as character pairs (keyword.char_bigrams)
         terms.json          policy terms added to jieba's dictionary
 
 A build writes a new generation and only then points CURRENT at it, so a crash at any moment leaves
@@ -32,7 +33,8 @@ from .errors import UserError
 from .keyword import KeywordIndex, load_terms, save_terms
 from .records import Clause, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: bm25_doc_pairs added
+VECTOR_FORMATS = (1, 2)  # formats whose vectors and embed keys a rebuild may reuse (stored alike)
 # up to this many vectors the FAISS index is exact (flat); above it HNSW. A flat scan is memory-bound:
 # 50k × 384 floats ≈ 7 ms a query here, 100k ≈ 15 ms (bench/results/scale.json), HNSW ≈ 1 ms.
 EXACT_LIMIT = 50_000
@@ -78,6 +80,7 @@ class BuildPayload:
     embed_keys: list[str]
     clause_tokens: list[list[str]]
     doc_tokens: list[list[str]]
+    doc_pairs: list[list[str]]
     terms: list[str]
     manifest: dict
 
@@ -94,6 +97,7 @@ def write_generation(index_dir: Path, payload: BuildPayload) -> Path:
         _write_sqlite(tmp / "records.sqlite", payload)
         KeywordIndex.build(payload.clause_tokens).save(tmp / "bm25_clauses")
         KeywordIndex.build(payload.doc_tokens).save(tmp / "bm25_documents")
+        KeywordIndex.build(payload.doc_pairs).save(tmp / "bm25_doc_pairs")
         save_terms(tmp / "terms.json", payload.terms)
         manifest = {
             **payload.manifest,
@@ -262,13 +266,14 @@ def verify(gen: Path, manifest: dict) -> None:
 
 @dataclass
 class Store:
-    """An opened generation: FAISS, both BM25 indexes, the SQLite records and the manifest."""
+    """An opened generation: FAISS, the three BM25 indexes, the SQLite records and the manifest."""
 
     path: Path
     manifest: dict
     faiss_index: object
     bm25_clauses: KeywordIndex
     bm25_documents: KeywordIndex
+    bm25_doc_pairs: KeywordIndex
     db: sqlite3.Connection
     terms: list[str]
     _view_cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
@@ -311,7 +316,7 @@ class Store:
         return cache[2], cache[3]
 
     def reconstruct(self) -> np.ndarray:
-        """A copy of all stored vectors, in row order (used to reuse embeddings on rebuild)."""
+        """A copy of all stored vectors, in row order."""
         return np.array(self.vectors())
 
 
@@ -338,12 +343,39 @@ def open_store(index_dir: Path, check: bool = True) -> Store:
             index,
             KeywordIndex.load(gen / "bm25_clauses"),
             KeywordIndex.load(gen / "bm25_documents"),
+            KeywordIndex.load(gen / "bm25_doc_pairs"),
             db,
             load_terms(gen / "terms.json"),
         )
     except (RuntimeError, sqlite3.Error, OSError, ValueError, KeyError) as err:
         raise CorruptIndex(f"index in {gen} cannot be read ({err}): rebuild it") from err
     return store
+
+
+def stored_vectors(index_dir: Path) -> tuple[dict, list[str], np.ndarray]:
+    """(manifest, embed keys, vectors) of the live generation, checksums verified, for a rebuild to
+    reuse: these files are stored alike in every format of VECTOR_FORMATS, so a format change that
+    adds an index (2: the character-pair one) does not make an upgrade re-embed the corpus."""
+    import faiss
+
+    gen = current_generation(index_dir)
+    manifest = read_manifest(gen)
+    if manifest.get("format_version") not in VECTOR_FORMATS:
+        raise CorruptIndex(f"index format {manifest.get('format_version')} is unknown: rebuild it")
+    verify(gen, manifest)
+    try:
+        index = faiss.read_index(str(gen / "vectors.faiss"))
+        db = sqlite3.connect(f"file:{gen / 'records.sqlite'}?mode=ro", uri=True)
+        try:
+            keys = [row[0] for row in db.execute("SELECT embed_key FROM clauses ORDER BY vec")]
+        finally:
+            db.close()
+        storage = getattr(index, "storage", None)
+        flat = index if storage is None else faiss.downcast_index(storage)
+        vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, index.d), np.float32)
+    except (RuntimeError, sqlite3.Error, OSError, ValueError) as err:
+        raise CorruptIndex(f"index in {gen} cannot be read ({err}): rebuild it") from err
+    return manifest, keys, np.asarray(vectors, dtype=np.float32)
 
 
 def check_model(manifest: dict, model: str | None) -> None:

@@ -200,3 +200,29 @@ def test_an_encoder_revision_change_re_embeds_instead_of_reusing_vectors(tmp_pat
     changed.revision = "b"
     report = build_index(CORPUS, tmp_path / "index", changed)
     assert report.embedded == report.n_clauses and report.reused == 0
+
+
+def test_an_index_of_the_previous_format_is_refused_but_its_vectors_are_reused(tmp_path):
+    """Format 2 added the character-pair index: an older index cannot be searched (its ranking would
+    lack a leg), and the rebuild that replaces it re-embeds nothing."""
+    import json
+
+    encoder = HashEncoder()
+    first = build_index(CORPUS, tmp_path / "index", encoder)
+    gen = current_generation(tmp_path / "index")
+    shutil.rmtree(gen / "bm25_doc_pairs")  # what a format-1 build wrote: everything else
+    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 1
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("bm25_doc_pairs/")}
+    (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(CorruptIndex, match="format 1 is not 2: rebuild it"):
+        open_store(tmp_path / "index")
+    again = build_index(CORPUS, tmp_path / "index", encoder)
+    assert (again.embedded, again.reused) == (0, first.n_clauses)
+    assert open_store(tmp_path / "index").manifest["format_version"] == 2
+
+
+def test_pair_index_files_are_checksummed(built):
+    _, index, _, _ = built
+    files = open_store(index).manifest["files"]
+    assert any(name.startswith("bm25_doc_pairs/") for name in files)

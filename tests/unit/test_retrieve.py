@@ -50,7 +50,7 @@ def test_search_finds_the_clause_and_cites_it(searcher):
     assert top.document.title == "襄阳市2017年教育工作要点"
     assert top.clause.address == "三（二）6"
     assert top.citation == "襄阳市2017年教育工作要点 · 襄阳市教育局 · 2017 · 三（二）6"
-    assert set(top.legs) == {"dense", "keyword", "document"}
+    assert set(top.legs) == {"dense", "keyword", "document", "pairs"}
     marked = [top.clause.text[a:b] for a, b in top.highlights]
     assert "学前教育" in marked
 

@@ -132,6 +132,7 @@ def test_run_measures_every_part_with_the_fake_encoder(scale, notices, tmp_path,
             "records.sqlite",
             "bm25_clauses",
             "bm25_documents",
+            "bm25_doc_pairs",
         }
         assert {"faiss", "sqlite", "bm25_build", "bm25_save", "checksums"} <= set(row["index"]["phases_s"])
         assert row["load"]["rss_mib"] > 0 and row["load"]["load_s_checked"] > 0
@@ -147,6 +148,7 @@ def test_run_measures_every_part_with_the_fake_encoder(scale, notices, tmp_path,
                 "faiss",
                 "bm25_clauses",
                 "bm25_docs",
+                "bm25_doc_pairs",
             }
             assert lat["ratio_p50"] > 0
         assert 0 < row["latency"]["filtered"]["allowed_clauses"] < row["clauses"]
