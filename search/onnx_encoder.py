@@ -101,7 +101,7 @@ def needs_reduced_range(cpuinfo: str | None = None, machine: str | None = None) 
     x86 CPUs without VNNI (AVX2 only, e.g. AMD Zen 2) multiply u8 activations by s8 weights in pairs
     whose sums are held in 16 bits (vpmaddubsw) and saturate with full-range weights: onnxruntime's
     ``reduce_range`` is documented for exactly these CPUs. Here full-range weights moved the tiny test
-    model's rows to cosine 0.98 of float32 and changed a shipped-plan query's 5th-best clause.
+    model's rows to cosine 0.98 of float32 and changed the best clause for one shipped-plan test query.
     VNNI sums in 32 bits, and ARM has its own dot-product instructions: full range there.
     """
     machine = (machine if machine is not None else platform.machine()).lower()
