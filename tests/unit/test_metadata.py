@@ -231,7 +231,7 @@ def test_title_of_a_page_flattened_to_one_line():
         ("为做好防控工作。现通知如下 各单位：", ""),
         # a segment too short to be a headline is joined with the next
         ("生死竞速 上海海关通关“零延时” 上海作为全国枢纽口岸，", "生死竞速 上海海关通关“零延时”"),
-        # a letterhead printed twice is named once; a longer run of bodies is dropped, 关于… kept
+        # a letterhead printed twice is named once
         (
             "甘肃省医疗保障局 甘肃省财政厅 甘肃省医疗保障局 甘肃省财政厅 关于延长参保缴费期的通知 各市州：",
             "甘肃省医疗保障局 甘肃省财政厅关于延长参保缴费期的通知",
