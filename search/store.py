@@ -303,8 +303,7 @@ class Store:
 
         index, cache = self.faiss_index, self._view_cache  # the cache holds the index: no id reuse
         if cache is None or cache[0] is not index or cache[1] != index.ntotal:
-            storage = getattr(index, "storage", None)
-            flat = index if storage is None else faiss.downcast_index(storage)
+            flat = _flat_storage(index)
             n, dim = flat.ntotal, int(self.manifest["dim"])
             if n == 0:
                 view = np.zeros((0, dim), dtype=np.float32)
@@ -320,18 +319,33 @@ class Store:
         return np.array(self.vectors())
 
 
-def open_store(index_dir: Path, check: bool = True) -> Store:
-    """Open the live generation read-only, verifying checksums unless ``check`` is False."""
+def _flat_storage(index):
+    """The flat index holding the vectors: the index itself, or an HNSW index's storage."""
     import faiss
 
+    storage = getattr(index, "storage", None)
+    return index if storage is None else faiss.downcast_index(storage)
+
+
+def _live_generation(index_dir: Path, formats: tuple[int, ...], check: bool) -> tuple[Path, dict]:
+    """The live generation and its manifest, refused unless its format is one of ``formats``; its
+    files verified against the manifest's checksums if ``check``."""
     gen = current_generation(index_dir)
     manifest = read_manifest(gen)
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in formats:
         raise CorruptIndex(
             f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: rebuild it"
         )
     if check:
         verify(gen, manifest)
+    return gen, manifest
+
+
+def open_store(index_dir: Path, check: bool = True) -> Store:
+    """Open the live generation read-only, verifying checksums unless ``check`` is False."""
+    import faiss
+
+    gen, manifest = _live_generation(index_dir, (FORMAT_VERSION,), check)
     try:
         index = faiss.read_index(str(gen / "vectors.faiss"))
         if manifest["faiss"]["type"] == "hnsw":
@@ -358,11 +372,7 @@ def stored_vectors(index_dir: Path) -> tuple[dict, list[str], np.ndarray]:
     adds an index (2: the character-pair one) does not make an upgrade re-embed the corpus."""
     import faiss
 
-    gen = current_generation(index_dir)
-    manifest = read_manifest(gen)
-    if manifest.get("format_version") not in VECTOR_FORMATS:
-        raise CorruptIndex(f"index format {manifest.get('format_version')} is unknown: rebuild it")
-    verify(gen, manifest)
+    gen, manifest = _live_generation(index_dir, VECTOR_FORMATS, check=True)
     try:
         index = faiss.read_index(str(gen / "vectors.faiss"))
         db = sqlite3.connect(f"file:{gen / 'records.sqlite'}?mode=ro", uri=True)
@@ -370,8 +380,7 @@ def stored_vectors(index_dir: Path) -> tuple[dict, list[str], np.ndarray]:
             keys = [row[0] for row in db.execute("SELECT embed_key FROM clauses ORDER BY vec")]
         finally:
             db.close()
-        storage = getattr(index, "storage", None)
-        flat = index if storage is None else faiss.downcast_index(storage)
+        flat = _flat_storage(index)
         vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, index.d), np.float32)
     except (RuntimeError, sqlite3.Error, OSError, ValueError) as err:
         raise CorruptIndex(f"index in {gen} cannot be read ({err}): rebuild it") from err
