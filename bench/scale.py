@@ -30,6 +30,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,7 @@ from search import store as store_module  # noqa: E402
 from search.build import build_index, collect, embed_key, embed_text, embedding_identity  # noqa: E402
 from search.clauses import CHUNKER_VERSION  # noqa: E402
 from search.config import DEFAULT_CORPUS  # noqa: E402
-from search.keyword import Tokenizer, char_bigrams, document_keyword_text  # noqa: E402
+from search.keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text  # noqa: E402
 from search.retrieve import Filters, Searcher, faiss_search  # noqa: E402
 from search.store import BuildPayload, manifest_base, write_generation  # noqa: E402
 
@@ -373,19 +374,21 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
         reused=len(corpus.clauses),
         synthetic=True,
     )
-    payload = BuildPayload(
+    started = time.perf_counter()
+    payload = BuildPayload(  # token ids as build_index makes them, before write_generation
         corpus.documents,
         corpus.clauses,
         vectors,
         keys,
-        corpus.clause_tokens,
-        corpus.doc_tokens,
-        [char_bigrams(document_keyword_text(d.title, d.issuer, d.text)) for d in corpus.documents],
+        TokenIds.encode(corpus.clause_tokens),
+        TokenIds.encode(corpus.doc_tokens),
+        TokenIds.encode(
+            char_bigrams(document_keyword_text(d.title, d.issuer, d.text)) for d in corpus.documents
+        ),
         terms,
         manifest,
     )
-    phases: dict[str, float] = {}
-    started = time.perf_counter()
+    phases: dict[str, float] = {"token_ids": time.perf_counter() - started}
     with phase_timer(phases):
         gen = write_generation(index_dir, payload)
     total = time.perf_counter() - started
@@ -404,6 +407,8 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
         "disk_bytes": dir_size(gen),
         "disk_mib": round(dir_size(gen) / 2**20, 1),
         "files_mib": {k: round(v / 2**20, 1) for k, v in files.items()},
+        # the process's peak so far (sizes run smallest first, so at the largest size it is that build's)
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 

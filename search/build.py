@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .clauses import CHUNKER_VERSION, clause_id
-from .keyword import Tokenizer, char_bigrams, document_keyword_text, normalise, policy_terms
+from .keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text, normalise, policy_terms
 from .pipeline import ParsedDoc, parse_corpus
 from .records import Clause, Document, LoadProblem
 from .store import BuildPayload, IndexError_, manifest_base, stored_vectors, write_generation
@@ -138,10 +138,12 @@ def build_index(
         vectors[missing] = fresh
     terms = policy_terms(d.text for d in documents)
     tokenizer = Tokenizer(terms)
-    clause_tokens = [tokenizer(" ".join(c.path[:-1]) + " " + c.text) for _, c in _progress(pairs, progress)]
+    clause_tokens = TokenIds.encode(
+        tokenizer(" ".join(c.path[:-1]) + " " + c.text) for _, c in _progress(pairs, progress)
+    )
     doc_texts = [document_keyword_text(d.title, d.issuer, d.text) for d in documents]
-    doc_tokens = [tokenizer(text) for text in doc_texts]
-    doc_pairs = [char_bigrams(text) for text in doc_texts]
+    doc_tokens = TokenIds.encode(tokenizer(text) for text in doc_texts)
+    doc_pairs = TokenIds.encode(char_bigrams(text) for text in doc_texts)
     manifest = manifest_base(
         model=encoder.name,
         dim=encoder.dim,

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .keyword import KeywordIndex, load_terms, save_terms
+from .keyword import KeywordIndex, TokenIds, load_terms, save_terms
 from .records import Clause, Document
 
 FORMAT_VERSION = 2  # 2: bm25_doc_pairs added
@@ -72,15 +72,15 @@ class ModelMismatch(IndexError_):
 
 @dataclass
 class BuildPayload:
-    """Everything one generation holds, in vector order."""
+    """Everything one generation holds, in vector order (token lists as TokenIds keep a large build small)."""
 
     documents: list[Document]
     clauses: list[Clause]
     vectors: np.ndarray
     embed_keys: list[str]
-    clause_tokens: list[list[str]]
-    doc_tokens: list[list[str]]
-    doc_pairs: list[list[str]]
+    clause_tokens: TokenIds | list[list[str]]
+    doc_tokens: TokenIds | list[list[str]]
+    doc_pairs: TokenIds | list[list[str]]
     terms: list[str]
     manifest: dict
 
