@@ -306,8 +306,8 @@ class Searcher:
         # cues choose the plan, so the clause leg keeps only the words that are not part of one
         clause_tokens = [t for t in tokens if not any(t in cue for cue in cue_tokens)] or tokens
         keyword = self.store.bm25_clauses.scores(clause_tokens, clause_mask)
-        document = self.store.bm25_documents.scores(tokens, doc_mask)
-        pairs = self.store.bm25_doc_pairs.scores(char_bigrams(query), doc_mask)
+        document = self._doc_leg(self.weights.document, self.store.bm25_documents, tokens, doc_mask)
+        pairs = self._doc_leg(self.weights.pairs, self.store.bm25_doc_pairs, char_bigrams(query), doc_mask)
         vector = self._query_vector(query)  # local: searches may run concurrently
         dense_rows, _ = self._dense(vector, clause_mask)
         depth = self.weights.depth
@@ -319,6 +319,10 @@ class Searcher:
         pool.quoted = self._quoted_bonus(query, rows)
         pool.cue = self._cue_match(cues, docs)
         return pool
+
+    def _doc_leg(self, weight: float, index, tokens: list[str], doc_mask: np.ndarray | None) -> np.ndarray:
+        """A document index's scores, or zeros when its weight leaves it out of the fusion anyway."""
+        return index.scores(tokens, doc_mask) if weight else np.zeros(self.n_docs, dtype=np.float32)
 
     def _query_vector(self, query: str) -> np.ndarray:
         return np.asarray(self.encoder.encode_queries([query]), dtype=np.float32)

@@ -406,3 +406,18 @@ def test_place_names_are_found_by_substring_lookup():
     assert substrings_in("甘肃省高台县2023年投资", names, 3) == ["甘肃", "甘肃省", "高台", "高台县"]
     assert substrings_in("", names, 3) == []
     assert substrings_in("高台", set(), 0) == []
+
+
+def test_a_document_leg_weighted_zero_is_not_scored_and_ranks_alike(searcher, monkeypatch):
+    query = "积极发展普惠性学前教育"
+    weights = dataclasses.replace(searcher.weights, pairs=0.0)
+    monkeypatch.setattr(searcher, "weights", weights)
+    expected = [h.clause.clause_id for h in searcher.search(query, k=5)]
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a leg weighted 0 was scored")
+
+    monkeypatch.setattr(searcher.store.bm25_doc_pairs, "scores", refuse)
+    hits = searcher.search(query, k=5)
+    assert [h.clause.clause_id for h in hits] == expected
+    assert all(h.legs["pairs"] == 0 for h in hits)
