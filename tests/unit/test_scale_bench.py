@@ -209,3 +209,15 @@ def test_recall_goal_is_read_at_1m_only(scale):
     assert goals["hnsw_recall_at_10_at_1M"]["measured"] == 0.99 and goals["hnsw_recall_at_10_at_1M"]["met"]
     goals = {g["goal"]: g for g in scale.goals({"sizes": [row(100_000, 0.5)]})}
     assert goals["hnsw_recall_at_10_at_1M"]["measured"] is None
+
+
+def test_steal_share_is_the_hypervisors_part_of_cpu_time_between_readings():
+    machine = bench_module("machine.py")
+    before = [100, 0, 50, 800, 0, 0, 0, 50]  # user nice system idle iowait irq softirq steal
+    after = [200, 0, 100, 1000, 0, 0, 0, 150]  # +100 user, +50 system, +200 idle, +100 steal
+    assert machine.steal_share(before, after) == 0.222
+    assert machine.steal_share([], after) is None  # /proc/stat unreadable: no figure, not zero
+    now = machine.cpu_times()
+    assert len(now) == 8 and machine.steal_share(now, machine.cpu_times()) >= 0
+    info = machine.machine()
+    assert info["cores"] >= 1 and info["int8_weights"] in ("7-bit (reduce_range)", "8-bit")
