@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .clauses import CHUNKER_VERSION, clause_id
+from .errors import UserError
 from .keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text, normalise, policy_terms
 from .pipeline import ParsedDoc, parse_corpus
 from .records import Clause, Document, LoadProblem
@@ -122,6 +123,8 @@ def build_index(
     """Parse ``corpus`` (a folder, a JSONL file, or several) and write a new generation into ``index_dir``."""
     started = time.perf_counter()
     parsed, problems = collect(corpus)
+    if not parsed:
+        raise NothingToIndex(_nothing_to_index(_roots(corpus), problems))
     documents = [p.document for p in parsed]
     pairs = [(p.document, c) for p in parsed for c in p.clauses]
     texts = [embed_text(d, c) for d, c in pairs]
@@ -166,6 +169,20 @@ def build_index(
         len(keys) - len(missing),
         time.perf_counter() - started,
         problems,
+    )
+
+
+class NothingToIndex(UserError):
+    """No file of the corpus gave a plan with text: nothing is written, the live index stays."""
+
+
+def _nothing_to_index(roots: list[Path], problems: list[LoadProblem], shown: int = 5) -> str:
+    where = ", ".join(str(r) for r in roots)
+    why = "; ".join(str(p) for p in problems[:shown]) or "no files found"
+    more = f" and {len(problems) - shown} more" if len(problems) > shown else ""
+    return (
+        f"nothing to index in {where} ({why}{more}): add plans as .txt, .docx, .pdf, .html or .jsonl "
+        "and build again; an existing index is kept as it was"
     )
 
 

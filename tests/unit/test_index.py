@@ -10,6 +10,7 @@ import pytest
 from fakes import HashEncoder
 
 from search.build import build_index
+from search.errors import UserError
 from search.retrieve import Searcher
 from search.store import CorruptIndex, ModelMismatch, NoIndex, current_generation, open_store
 
@@ -226,3 +227,19 @@ def test_pair_index_files_are_checksummed(built):
     _, index, _, _ = built
     files = open_store(index).manifest["files"]
     assert any(name.startswith("bm25_doc_pairs/") for name in files)
+
+
+@pytest.mark.parametrize("files", [{}, {"blank.txt": b""}, {"noise.bin": b"\x00\x01\x02" * 100}])
+def test_a_corpus_with_nothing_to_index_is_refused_and_the_live_index_kept(tmp_path, files):
+    encoder = HashEncoder()
+    build_index(CORPUS, tmp_path / "index", encoder)
+    live = current_generation(tmp_path / "index")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name, data in files.items():
+        (empty / name).write_bytes(data)
+    with pytest.raises(UserError, match="nothing to index") as err:
+        build_index(empty, tmp_path / "index", encoder)
+    assert all(name in str(err.value) for name in files) and "add plans" in str(err.value)
+    assert current_generation(tmp_path / "index") == live
+    assert Searcher.open(tmp_path / "index", encoder=encoder).search("教师队伍", k=3)
