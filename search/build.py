@@ -7,6 +7,7 @@ new or changed clauses and simply drops removed ones; everything else is copied 
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -122,6 +123,7 @@ def build_index(
 ) -> BuildReport:
     """Parse ``corpus`` (a folder, a JSONL file, or several) and write a new generation into ``index_dir``."""
     started = time.perf_counter()
+    check_index_dir(Path(index_dir))
     parsed, problems = collect(corpus)
     if not parsed:
         raise NothingToIndex(_nothing_to_index(_roots(corpus), problems))
@@ -170,6 +172,17 @@ def build_index(
         time.perf_counter() - started,
         problems,
     )
+
+
+def check_index_dir(index_dir: Path) -> None:
+    """Refuse an index path that cannot hold an index before the corpus is parsed and embedded (minutes of
+    work that the final write would otherwise throw away with a traceback)."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise UserError(f"index path {index_dir} is a file: pass --index a folder, new or an index")
+    existing = next((p for p in (index_dir, *index_dir.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        where = existing or index_dir
+        raise UserError(f"cannot write an index under {where}: pass --index a folder you can write")
 
 
 class NothingToIndex(UserError):

@@ -243,3 +243,12 @@ def test_a_corpus_with_nothing_to_index_is_refused_and_the_live_index_kept(tmp_p
     assert all(name in str(err.value) for name in files) and "add plans" in str(err.value)
     assert current_generation(tmp_path / "index") == live
     assert Searcher.open(tmp_path / "index", encoder=encoder).search("教师队伍", k=3)
+
+
+def test_an_index_path_that_cannot_hold_an_index_is_refused_before_any_encoding(tmp_path):
+    encoder = HashEncoder()
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    for index, message in ((tmp_path / "a-file", "is a file"), (tmp_path / "a-file" / "sub", "cannot write")):
+        with pytest.raises(UserError, match=message):
+            build_index(CORPUS, index, encoder)
+    assert encoder.calls == 0  # refused before the corpus was embedded
