@@ -40,7 +40,7 @@ for _path in (ROOT, ROOT / "bench"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from machine import machine  # noqa: E402
+from machine import cpu_times, machine  # noqa: E402
 
 from search.config import DEFAULT_CORPUS, apply_offline_env  # noqa: E402
 
@@ -92,9 +92,8 @@ def timed(load: Callable[[], Callable[[list[str]], np.ndarray]], texts: list[str
 
 def system_busy_s() -> float | None:
     """CPU-seconds all processes have used (Linux /proc/stat), to tell a quiet run from a shared one."""
-    try:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
+    fields = cpu_times()
+    if not fields:
         return None
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
 

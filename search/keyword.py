@@ -172,9 +172,6 @@ class TokenIds:
         ids = self.vocab.setdefault
         self.rows.append(array("i", [ids(t, len(self.vocab)) for t in tokens or [""]]))
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
 
 class KeywordIndex:
     """A BM25 index over token lists; rows are the caller's ids (clause or document order)."""

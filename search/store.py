@@ -78,9 +78,9 @@ class BuildPayload:
     clauses: list[Clause]
     vectors: np.ndarray
     embed_keys: list[str]
-    clause_tokens: TokenIds | list[list[str]]
-    doc_tokens: TokenIds | list[list[str]]
-    doc_pairs: TokenIds | list[list[str]]
+    clause_tokens: TokenIds
+    doc_tokens: TokenIds
+    doc_pairs: TokenIds
     terms: list[str]
     manifest: dict
 
