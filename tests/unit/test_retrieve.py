@@ -29,6 +29,7 @@ from search.retrieve import (
     fold,
     grow_passage,
     mark,
+    mark_all,
     substrings_in,
 )
 from search.wording import shared_spans, similar
@@ -342,6 +343,15 @@ def test_dense_search_runs_on_one_thread_and_restores_the_thread_count(searcher,
     faiss.omp_set_num_threads(2)
     assert searcher.search("积极发展普惠性学前教育", k=1)
     assert seen == [1] and faiss.omp_get_max_threads() == 2
+
+
+def test_mark_all_marks_each_text_as_mark_does_and_never_across_texts():
+    texts = ["双减双减，落实", "双减", "", "落实\x00双减", "ＡＢＣ双", "减课堂", "\ud800孤立双减"]
+    terms = ["落实双减", "双减", "abc", "双减课", "\x00双", ""]
+    assert mark_all(texts, terms) == [mark(t, terms) for t in texts]
+    assert mark_all(texts, terms)[4:6] == [[(0, 3)], []]  # 双 | 减课 do not join across the two hits
+    assert mark_all(texts, terms)[3] == [(3, 5)]  # a NUL inside a text is just a character
+    assert mark_all([], terms) == [] and mark_all(texts, []) == [[] for _ in texts]
 
 
 def test_fold_equals_the_per_character_table_for_every_character():
