@@ -23,18 +23,41 @@ CATALOG_NAME = "catalog.csv"
 
 _ORG_SUFFIXES = "局|厅|委员会|委|部|办公室|办|政府|中心|署|院|会"
 _ORG_END_RE = re.compile(f"({_ORG_SUFFIXES})$")
-# before 关于 also a 组 (市场监管组), a bank (中国人民银行) or a 供销社; a headline may end in 出行 or 合作社
-_ISSUER_END_RE = re.compile(f"({_ORG_SUFFIXES}|组|行|社)$")
-_HEADLINE_MARKS = set("对将就可在把再、，！？")  # a verb's companions: no body's name holds them
+# before 关于 also a 组 (市场监管组), a bank (中国人民银行), a 供销社 or a 集团 (国家铁路集团); a headline may
+# end in 出行 or 合作社
+_ISSUER_END_RE = re.compile(f"({_ORG_SUFFIXES}|组|行|社|集团)$")
+_HEADLINE_MARKS = set(
+    "对将就可在把再、，！？｜"
+)  # a verb's companions, a column｜headline bar: no body's name holds them
 NOTICE_SPAN = 150  # a cover notice names the plan at the start of its line, not deep inside a paragraph
 _TITLE_WORDS = ("要点", "方案", "计划", "意见", "通知", "规划", "办法", "总结", "安排", "工作")
 _NOTICE_RE = re.compile(r"关于印发(?:《)?(.{4,60}?)(?:》)?的通知")
-# a notice's own title at the start of a flattened page: issuers, then 关于…的(紧急)通知 / 公告 / 若干措施 …
-_FORMAL_TITLE_RE = re.compile(
-    r"\s*(?P<issuers>[^。；;：:，,《》“”\"()（）]{0,80}?)\s*(?P<title>关于[^。；;：:\s《》]{2,80}?的[\u4e00-\u9fff]{0,4}?"
-    r"(?:通知|公告|通告|意见|决定|办法|措施|指引|提示|批复|函|规定|方案|细则|倡议书|倡议))"
+# a notice's own title at the start of a flattened page: issuers, then 关于…的(紧急)通知 / 公告 / 若干措施 …,
+# or (转发|印发)《…》的通知, or 印发关于…的通知. A title the page broke over two lines is tried second, with
+# single breaks between Chinese characters allowed and no comma (a break is not where a headline ends).
+_NOTICE_KINDS = r"(?:通知|公告|通告|意见|决定|办法|措施|指引|提示|批复|函|规定|方案|细则|倡议书|倡议)"
+_TITLE_ISSUERS = r"\s*(?P<issuers>[^。；;：:，,《》“”\"()（）]{0,80}?)\s*"
+
+
+def _formal_title_re(char: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"{_TITLE_ISSUERS}(?P<title>关于{char}{{2,80}}?的[\u4e00-\u9fff]{{0,4}}?{_NOTICE_KINDS}"
+        rf"|(?:转发|印发)《(?:[^》\s]|\s(?=[\u4e00-\u9fff])){{2,80}}》的通知|印发关于{char}{{2,80}}?的通知)"
+    )
+
+
+_FORMAL_TITLE_RES = (
+    _formal_title_re(r"[^。；;：:\s《》]"),
+    _formal_title_re(r"(?:[^。；;：:，,\s《》]|(?<=[\u4e00-\u9fff])\s(?=[\u4e00-\u9fff]))"),
+)
+_BROKEN_LINE_RE = re.compile(r"(?<=[\u4e00-\u9fff《》])\s+(?=[\u4e00-\u9fff《》])")
+# a government site's column names, printed between its name and the page's title (山东省人民政府 政策文件 …)
+_SITE_COLUMNS = frozenset(
+    ("政策文件", "政策解读", "部门解读", "通知公告", "公示公告", "新闻发布", "新闻动态", "工作动态")
+    + ("部门动态", "要闻动态", "最新动态", "信息公开", "政务公开", "政府文件", "图片新闻")
 )
 MAX_TITLE_ISSUERS = 60  # longer runs before 关于 are repeated letterheads, not the title's issuers
+MAX_BOOK_TITLE = 80  # a 《 left open longer than this is not a title broken over two lines
 _NUMBERED_ITEM_RE = re.compile(
     r"[一二三四五六七八九十]+[、.．]|\d+\s*[、.．)）]|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十\d]+[条章]"
 )
@@ -276,26 +299,57 @@ def _reads_like_title(line: str) -> bool:
 def _leading_title(line: str) -> str:
     """The title a page flattened to one line (as in JSONL corpora) starts with.
 
-    A formal title (issuers, then 关于…的通知/公告/…) is read whole, spaces between its issuers and all;
-    else the headline before the first space, joined with what follows while it is too short to be one
-    (生死竞速 上海海关通关“零延时”). A headline may hold a comma (共克时艰，广州市产业园区在行动), not a
-    sentence end; a lone body name there ("国家税务总局南阳市税务局 …") is an issuer, not a title.
+    A site's name and column (国家税务总局山东省税务局 通知公告 …) are passed over. A formal title
+    (issuers, then 关于…的通知/公告/… or 印发《…》的通知) is read whole, spaces between its issuers and
+    all; else the headline before the first space (or the first 《…》 closed), joined with what follows
+    while it is too short to be one (生死竞速 上海海关通关“零延时”). A headline may hold a comma (共克时艰，
+    广州市产业园区在行动), not a sentence end; a lone body name there ("国家税务总局南阳市税务局 …") is
+    an issuer, not a title, unless what follows says something of it (北京仲裁委员会 将于2月3日正式恢复工作).
     """
-    match = _FORMAL_TITLE_RE.match(line)
-    if match and (
-        not match.group("issuers").strip() or _ISSUER_END_RE.search(match.group("issuers").strip())
-    ):
-        issuers = " ".join(dict.fromkeys(match.group("issuers").split()))  # a letterhead printed twice
-        return (issuers if len(issuers) <= MAX_TITLE_ISSUERS else "") + match.group("title")
-    segments = line.split()
+    segments = _past_site_header(_segments(line))
+    rest = " ".join(segments)
+    for pattern in _FORMAL_TITLE_RES:
+        match = pattern.match(rest)
+        if match and (
+            not match.group("issuers").strip() or _ISSUER_END_RE.search(match.group("issuers").strip())
+        ):
+            issuers = " ".join(dict.fromkeys(match.group("issuers").split()))  # a letterhead printed twice
+            title = _BROKEN_LINE_RE.sub("", match.group("title"))
+            return (issuers if len(issuers) <= MAX_TITLE_ISSUERS else "") + title
     if len(segments) < 2:
         return ""
     head, taken = segments[0], 1
+    if _lone_body_name(head) and segments[1][0] in _HEADLINE_MARKS:
+        head, taken = f"{head} {segments[1]}", 2
     while len(head) < 6 and taken < len(segments) - 1 and len(head) + len(segments[taken]) < 60:
         head, taken = f"{head} {segments[taken]}", taken + 1
     if not _reads_like_title(head) or re.search(r"[。；;]", head) or _lone_body_name(head):
         return ""
     return head
+
+
+def _segments(line: str) -> list[str]:
+    """The line split at whitespace, except inside a short 《…》 (a title the page broke over two lines
+    is joined again, the break dropped)."""
+    segments: list[str] = []
+    for part in line.split():
+        last = segments[-1] if segments else ""
+        if last.count("《") > last.count("》") and len(last) < MAX_BOOK_TITLE:
+            segments[-1] += part
+        else:
+            segments.append(part)
+    return segments
+
+
+def _past_site_header(segments: list[str]) -> list[str]:
+    """The segments after a site's column names and the site name before them, if the page opens so."""
+    at = 0
+    while at < len(segments) and (
+        segments[at] in _SITE_COLUMNS
+        or (at + 1 < len(segments) and segments[at + 1] in _SITE_COLUMNS and _lone_body_name(segments[at]))
+    ):
+        at += 1
+    return segments[at:]
 
 
 def _lone_body_name(head: str) -> bool:
@@ -305,9 +359,10 @@ def _lone_body_name(head: str) -> bool:
 
 
 def title_issuers(title: str) -> str:
-    """The bodies a formal title names before 关于 (财政部 税务总局关于…的公告 → 财政部 税务总局), a
-    repeated letterhead named once; "" when what stands there is not a list of bodies (转发…, a 文号)."""
-    head = title.partition("关于")[0].partition("转发")[0]
+    """The bodies a formal title names before 关于, 转发 or 印发 (财政部 税务总局关于…的公告 → 财政部
+    税务总局), a repeated letterhead named once; "" when what stands there is not a list of bodies (转发…,
+    a 文号)."""
+    head = title.partition("关于")[0].partition("转发")[0].partition("印发")[0]
     parts = list(dict.fromkeys(head.split()))
     if not parts or "关于" not in title or re.search(r"[\d〔〕\[\]《》“”\"()（）。，,、]", head):
         return ""
