@@ -310,9 +310,7 @@ def _leading_title(line: str) -> str:
     rest = " ".join(segments)
     for pattern in _FORMAL_TITLE_RES:
         match = pattern.match(rest)
-        if match and (
-            not match.group("issuers").strip() or _ISSUER_END_RE.search(match.group("issuers").strip())
-        ):
+        if match and all(_ISSUER_END_RE.search(name) for name in match.group("issuers").split()):
             issuers = " ".join(dict.fromkeys(match.group("issuers").split()))  # a letterhead printed twice
             title = _BROKEN_LINE_RE.sub("", match.group("title"))
             return (issuers if len(issuers) <= MAX_TITLE_ISSUERS else "") + title
