@@ -26,9 +26,8 @@ _ORG_END_RE = re.compile(f"({_ORG_SUFFIXES})$")
 # before 关于 also a 组 (市场监管组), a bank (中国人民银行), a 供销社 or a 集团 (国家铁路集团); a headline may
 # end in 出行 or 合作社
 _ISSUER_END_RE = re.compile(f"({_ORG_SUFFIXES}|组|行|社|集团)$")
-_HEADLINE_MARKS = set(
-    "对将就可在把再、，！？｜"
-)  # a verb's companions, a column｜headline bar: no body's name holds them
+# a verb's companions, and the bar between a column and a headline (回放｜…): no body's name holds them
+_HEADLINE_MARKS = set("对将就可在把再、，！？｜")
 NOTICE_SPAN = 150  # a cover notice names the plan at the start of its line, not deep inside a paragraph
 _TITLE_WORDS = ("要点", "方案", "计划", "意见", "通知", "规划", "办法", "总结", "安排", "工作")
 _NOTICE_RE = re.compile(r"关于印发(?:《)?(.{4,60}?)(?:》)?的通知")
@@ -40,6 +39,7 @@ _TITLE_ISSUERS = r"\s*(?P<issuers>[^。；;：:，,《》“”\"()（）]{0,80}
 
 
 def _formal_title_re(char: str) -> re.Pattern[str]:
+    """The formal-title pattern whose 关于… part is made of ``char`` (one pattern for both tries)."""
     return re.compile(
         rf"{_TITLE_ISSUERS}(?P<title>关于{char}{{2,80}}?的[\u4e00-\u9fff]{{0,4}}?{_NOTICE_KINDS}"
         rf"|(?:转发|印发)《(?:[^》\s]|\s(?=[\u4e00-\u9fff])){{2,80}}》的通知|印发关于{char}{{2,80}}?的通知)"
