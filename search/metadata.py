@@ -311,7 +311,7 @@ def _leading_title(line: str) -> str:
     for pattern in _FORMAL_TITLE_RES:
         match = pattern.match(rest)
         if match and all(_ISSUER_END_RE.search(name) for name in match.group("issuers").split()):
-            issuers = " ".join(dict.fromkeys(match.group("issuers").split()))  # a letterhead printed twice
+            issuers = _named_once(match.group("issuers"))
             title = _BROKEN_LINE_RE.sub("", match.group("title"))
             return (issuers if len(issuers) <= MAX_TITLE_ISSUERS else "") + title
     if len(segments) < 2:
@@ -361,11 +361,15 @@ def title_issuers(title: str) -> str:
     税务总局), a repeated letterhead named once; "" when what stands there is not a list of bodies (转发…,
     a 文号)."""
     head = title.partition("关于")[0].partition("转发")[0].partition("印发")[0]
-    parts = list(dict.fromkeys(head.split()))
-    if not parts or "关于" not in title or re.search(r"[\d〔〕\[\]《》“”\"()（）。，,、]", head):
+    issuers = _named_once(head)
+    if not issuers or "关于" not in title or re.search(r"[\d〔〕\[\]《》“”\"()（）。，,、]", head):
         return ""
-    issuers = " ".join(parts)
     return issuers if len(issuers) <= MAX_TITLE_ISSUERS and _ISSUER_END_RE.search(issuers) else ""
+
+
+def _named_once(names: str) -> str:
+    """Space-separated names with repeats dropped: a letterhead printed twice names its bodies once."""
+    return " ".join(dict.fromkeys(names.split()))
 
 
 def find_year(title: str, doc_number: str, date: str, header: dict[str, str], text: str):
