@@ -30,7 +30,7 @@ PASSAGE_CHARS = 800  # a hit's passage: its clause plus neighbours, at most this
 DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
 METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
 MASK_CACHE = 16  # filters whose masks are kept
-TOP_BLOCK = 256  # rows per block in _top's threshold
+TOP_BLOCK = 256  # rows per group in _top's threshold
 SQL_BATCH = 100  # rows or spans read per SQL query (well inside SQLite's compound-select limit of 500)
 PASSAGE_RADIUS = 20  # neighbours looked at on each side when growing a passage
 # a filter allowing at most this many clauses is searched exactly (flat scan of the allowed rows), even
@@ -344,7 +344,7 @@ class Searcher:
         import faiss
 
         n = self.store.faiss_index.ntotal
-        allowed = n if mask is None else int(mask.sum())
+        allowed = n if mask is None else int(np.count_nonzero(mask))
         depth = min(self.weights.depth, allowed)
         if mask is None:
             return self.store.faiss_index, depth, None, None
@@ -723,17 +723,26 @@ def _minmax(values: np.ndarray) -> np.ndarray:
 def _top(scores: np.ndarray, depth: int, mask: np.ndarray | None = None) -> np.ndarray:
     """Rows of the ``depth`` highest positive scores (allowed rows only), in no particular order.
 
-    The depth-th highest of the maxima of TOP_BLOCK-row blocks is a threshold at least ``depth`` rows
-    reach, so the rows reaching it hold every top row: one pass over the array cuts it to a few hundred
-    candidates. Selecting over all positive rows took ~9 ms a query at 1M clauses; this takes ~0.8.
+    The rows are split into groups of TOP_BLOCK; the depth-th highest of the groups' maxima is a
+    threshold at least ``depth`` rows reach, so the rows reaching it hold every top row, and they lie in
+    the groups whose maximum reaches it (or in the few rows after the last whole group): one pass over
+    the array, then a look inside a few dozen groups. A group is every n-th row (the array read as
+    TOP_BLOCK rows of n), so its maxima are one element-wise maximum over contiguous rows, at memory
+    speed. At 1M clauses: selecting over all positive rows took ~9 ms a query, contiguous blocks and a
+    second pass over the array ~0.65, this ~0.3.
     """
     positive = scores if mask is None else np.where(mask, scores, 0)
-    cut = len(positive) - len(positive) % TOP_BLOCK
-    maxima = positive[:cut].reshape(-1, TOP_BLOCK).max(axis=1)
-    if len(maxima) > depth:
+    n = len(positive) // TOP_BLOCK  # groups; group j holds rows j, j + n, j + 2n, …
+    cut = n * TOP_BLOCK
+    maxima = positive[:cut].reshape(TOP_BLOCK, n).max(axis=0)
+    if n > depth:
         threshold = np.partition(maxima, -depth)[-depth]
         if threshold > 0:
-            return _best(positive, np.flatnonzero(positive >= threshold), depth)
+            groups = np.flatnonzero(maxima >= threshold)
+            rows = (np.arange(TOP_BLOCK)[:, None] * n + groups).ravel()
+            tail = np.arange(cut, len(positive))
+            rows = np.concatenate([rows[positive[rows] >= threshold], tail[positive[cut:] >= threshold]])
+            return _best(positive, rows, depth)
     return _best(positive, np.flatnonzero(positive > 0), depth)
 
 
