@@ -349,8 +349,8 @@ def test_mark_all_marks_each_text_as_mark_does_and_never_across_texts():
     texts = ["双减双减，落实", "双减", "", "落实\x00双减", "ＡＢＣ双", "减课堂", "\ud800孤立双减"]
     terms = ["落实双减", "双减", "abc", "双减课", "\x00双", ""]
     assert mark_all(texts, terms) == [mark(t, terms) for t in texts]
-    assert mark_all(texts, terms)[4:6] == [[(0, 3)], []]  # 双 | 减课 do not join across the two hits
-    assert mark_all(texts, terms)[3] == [(3, 5)]  # a NUL inside a text is just a character
+    assert mark_all(texts, terms)[4:6] == [[(0, 3)], []]  # folded as one, sliced apart: 双|减课 never join
+    assert mark_all(texts, terms)[3] == [(3, 5)]  # the NUL term loses to 双减, listed first
     assert mark_all([], terms) == [] and mark_all(texts, []) == [[] for _ in texts]
 
 
