@@ -267,7 +267,7 @@ def test_title_of_a_page_flattened_to_one_line():
             "主持人：各位记者朋友，大家上午好！欢迎出席新闻发布会。",
             "回放｜广西做好企业复工复产保障工作新闻发布会",
         ),
-        # a formal title the page broke over two lines; seven issuers, the last a 集团
+        # a formal title the page broke over two lines; issuers, the last a 集团
         (
             "龙岩市人力资源和社会保障局 转发人力资源和社会保障部办公厅关于切实 做好疫情防控期间事业单位人事"
             "管理工作有关问题的通知 各县（市、区）人社局，",
