@@ -661,8 +661,7 @@ def fold_all(texts: list[str]) -> list[str]:
     if len(codes) and int(codes.max()) > 0xFFFF:
         return [text.translate(_FOLD) for text in texts]
     folded = _bmp_fold_codes()[codes].tobytes().decode("utf-32-le", "surrogatepass")
-    bounds = np.cumsum([0] + [len(t) for t in texts]).tolist()
-    return [folded[a:b] for a, b in itertools.pairwise(bounds)]
+    return [folded[a:b] for a, b in itertools.pairwise([0, *itertools.accumulate(map(len, texts))])]
 
 
 @functools.cache
