@@ -63,6 +63,15 @@ _NUMBERED_ITEM_RE = re.compile(
 )
 _YEAR_IN_TITLE_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 _DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［【(（]((?:19|20)\d{2})[〕\]］】)）]\s*\d{1,4}\s*号")
+# a 文号 in brackets right after a 《title》 is the cited document's: 根据《…》（京政办发〔2020〕7号）精神;
+# so is one the sentence goes on from: 按…〔2020〕15号文件精神, 银发〔2020〕29号等, 津卫医政【2020】100号《…》
+_CITATION_BEFORE_RE = re.compile(r"》\s*[（(][^（()）《》]{0,20}$")
+_CITATION_AFTER_RE = re.compile(r"\s*(?:文件|精神|要求|规定|有关|的|等|公告|《)")
+CITATION_REACH = 30  # 》, a bracket and a short 文号 prefix
+DOC_NUMBER_SPAN = 3000  # a plan's own 文号 is printed above its text, not deep inside it
+# a signature date near a flattened page's end, set apart by spaces: …领导小组 2020年2月9日 （此件公开发布）
+_CLOSING_DATE_RE = re.compile(r"(?:^|(?<=\s))((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?=\s|$)")
+CLOSING_SPAN = 300  # the signature, then at most the page's trailing links and notes
 _CN_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _ISO_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
 _ISSUER_RE = re.compile(
@@ -261,10 +270,10 @@ def read_metadata(cleaned: Cleaned) -> dict[str, tuple[object, str]]:
     title = find_title(lines)
     if title:
         found["title"] = (title, "read")
-    doc_number = header.get("文号") or header.get("发文字号") or _first_match(_DOC_NUMBER_RE, text[:3000])
+    doc_number = header.get("文号") or header.get("发文字号") or _own_doc_number(text)
     if doc_number:
         found["doc_number"] = (doc_number, "read")
-    date = _header_date(header) or _signature_date(lines)
+    date = _header_date(header) or _signature_date(lines) or _closing_date(text)
     if date:
         found["date"] = (date, "read")
     year = find_year(title, doc_number, date, header, text)
@@ -373,7 +382,11 @@ def _named_once(names: str) -> str:
 
 
 def find_year(title: str, doc_number: str, date: str, header: dict[str, str], text: str):
-    """The plan's own year: title, then 文号, then dated header/signature, then the opening sentence."""
+    """The plan's own year: title, then 文号, then dated header/signature, then the opening sentence.
+
+    A 文号 the plan cites gives no year: it bounds the plan's only from below (a 2020 notice cites
+    财税〔2016〕36号), and a wrong year in a citation misleads more than a missing one.
+    """
     if title and (match := _YEAR_IN_TITLE_RE.search(title)):
         return int(match.group(1)), "read"
     if doc_number and (match := re.search(r"(?:19|20)\d{2}", doc_number)):
@@ -386,6 +399,20 @@ def find_year(title: str, doc_number: str, date: str, header: dict[str, str], te
     if upload := header.get("上传时间"):
         return int(upload[:4]), "inferred"
     return None
+
+
+def _own_doc_number(text: str) -> str:
+    """The first 文号 in the plan's head that is not another document's it cites (whose year misdates it)."""
+    head = text[:DOC_NUMBER_SPAN]
+    own = (match for match in _DOC_NUMBER_RE.finditer(head) if not _cited(head, match))
+    return next((match.group(0).replace(" ", "") for match in own), "")
+
+
+def _cited(head: str, match: re.Match[str]) -> bool:
+    return bool(
+        _CITATION_BEFORE_RE.search(head, max(0, match.start() - CITATION_REACH), match.start())
+        or _CITATION_AFTER_RE.match(head, match.end())
+    )
 
 
 def _header_date(header: dict[str, str]) -> str:
@@ -402,6 +429,12 @@ def _signature_date(lines: list[str]) -> str:
         if match := _CN_DATE_RE.match(line):
             return _iso(*match.groups())
     return ""
+
+
+def _closing_date(text: str) -> str:
+    """The signature's date at the end of a page flattened to one line, the last one standing apart."""
+    dates = _CLOSING_DATE_RE.findall(text[-CLOSING_SPAN:])
+    return _iso(*dates[-1]) if dates else ""
 
 
 def _iso(year: str, month: str, day: str) -> str:
@@ -543,11 +576,6 @@ def level_of(region: str) -> str:
         if region.endswith(suffix):
             return _LEVEL_OF_SUFFIX[suffix]
     return ""
-
-
-def _first_match(pattern: re.Pattern[str], text: str) -> str:
-    match = pattern.search(text)
-    return match.group(0).replace(" ", "") if match else ""
 
 
 def read_catalog(corpus_root: Path) -> dict[str, dict[str, str]]:

@@ -179,6 +179,36 @@ def test_year_from_doc_number_then_opening_sentence():
     assert find_year("", "", "", {}, "正文没有年份") is None
 
 
+def test_a_cited_doc_number_neither_names_nor_dates_the_notice():
+    # a flattened 2020 notice that cites a 2016 circular by title and 文号, and is signed at its end
+    flat = (
+        "财政部 税务总局关于支持疫情防控有关税收政策的公告 一、按照《财政部 国家税务总局关于全面推开"
+        "营业税改征增值税试点的通知》（财税〔2016〕36号）规定执行。 二、本公告自2020年1月1日起施行。 "
+        "财政部 税务总局 2020年2月6日 （此件公开发布）"
+    )
+    document = _document(flat)
+    assert (document.doc_number, document.date, document.year) == ("", "2020-02-06", 2020)
+    assert document.provenance["year"] == "read"
+    # a 文号 the sentence goes on from is cited too; the notice's own one, printed later, is read
+    own = "关于保障运输车辆通行的通知 按洪新冠指交发〔2020〕15号文件精神办理。\n赣交发〔2020〕3号\n各区："
+    assert _document(own).doc_number == "赣交发〔2020〕3号"
+    # with nothing but a cited 文号 the year stays unknown rather than the cited one's
+    only_cited = _document("关于减免社保费的通知 根据《中小企业划型标准》（工信部联企业〔2011〕300号）执行。")
+    assert (only_cited.doc_number, only_cited.year) == ("", None)
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "有效期至2021年7月31日。",  # a deadline in the last sentence
+        "天津市商务局办公室2020年2月15日印发",  # run into the words around it
+        "截至2020年2月12日，累计复工企业620家。",
+    ],
+)
+def test_a_date_inside_the_last_sentence_is_no_signature(ending: str):
+    assert _document(f"关于复工复产的通知 各企业： 做好防控。 {ending}").date == ""
+
+
 def test_title_from_cover_notice_or_a_title_like_line():
     notice = ["高台县教育局关于印发高台县2023年教育工作要点的通知", "各校(园):"]
     assert find_title(notice) == "高台县2023年教育工作要点"
