@@ -182,6 +182,9 @@ class Searcher:
         self._by_position = np.lexsort((self._seq, self.clause_doc))  # rows by document, then seq
         self._seq_span = int(self._seq.max(initial=0)) + 1
         self._position_keys = self._position_key(self.clause_doc, self._seq)[self._by_position]  # sorted
+        self._passage_spans = grow_all_passages(
+            self.clause_doc, self._start, self._end, self._by_position, PASSAGE_CHARS
+        )
 
     def _position_key(self, doc, seq):
         return doc * self._seq_span + seq
@@ -375,7 +378,8 @@ class Searcher:
     # ---- hits -------------------------------------------------------------------------------------
     def _hits(self, query: str, rows, scores, legs, k: int, context: int, tokens: list[str]) -> list[Hit]:
         chosen = self._distinct(rows.tolist(), k)
-        passages = self.passages([clause for _, clause in chosen])
+        # every row's passage was grown once, when the index was opened
+        passages = [tuple(span) for span in self._passage_spans[rows[[i for i, _ in chosen]]].tolist()]
         texts = self._document_slices(
             [(c.source, *span) for (_, c), span in zip(chosen, passages, strict=True)]
         )
@@ -548,6 +552,41 @@ def grow_passage(clause: Clause, neighbours: list[tuple[int, int, int]], limit: 
         if before and end - min(start, before[0][1]) <= limit:
             start, grew = min(start, before.pop(0)[1]), True
     return start, end
+
+
+def grow_all_passages(
+    docs: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_position: np.ndarray, limit: int
+) -> np.ndarray:
+    """(start, end) of every row's passage, as grow_passage gives it over the row's PASSAGE_RADIUS
+    neighbours on each side, grown for all rows at once: a row's side stops for good at the first
+    neighbour that does not fit (a span only widens), so each round tries one more neighbour per side
+    for the rows still growing. Why: growing ten hits' passages per search cost 0.25 ms at 10k clauses,
+    a tenth of the library's time per query; a table of spans costs 16 bytes a clause."""
+    n = len(by_position)
+    doc, first, last = docs[by_position], starts[by_position], ends[by_position]
+    start, end = first.copy(), last.copy()
+    steps = {+1: np.ones(n, dtype=np.int64), -1: np.ones(n, dtype=np.int64)}
+    growing = {+1: np.arange(n), -1: np.arange(n)}
+    while len(growing[+1]) or len(growing[-1]):
+        for side in (+1, -1):
+            at = growing[side]
+            near = at + side * steps[side][at]
+            inside = (near >= 0) & (near < n) & (steps[side][at] <= PASSAGE_RADIUS)
+            at, near = at[inside], near[inside]
+            inside = doc[near] == doc[at]
+            at, near = at[inside], near[inside]
+            if side > 0:
+                wider_start, wider_end = start[at], np.maximum(end[at], last[near])
+            else:
+                wider_start, wider_end = np.minimum(start[at], first[near]), end[at]
+            fits = wider_end - wider_start <= limit
+            at = at[fits]
+            start[at], end[at] = wider_start[fits], wider_end[fits]
+            steps[side][at] += 1
+            growing[side] = at
+    spans = np.empty((n, 2), dtype=np.int64)
+    spans[by_position, 0], spans[by_position, 1] = start, end
+    return spans
 
 
 def faiss_search(index, vectors: np.ndarray, depth: int, params=None) -> tuple[np.ndarray, np.ndarray]:

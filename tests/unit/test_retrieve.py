@@ -27,6 +27,7 @@ from search.retrieve import (
     _near_duplicate,
     _top,
     fold,
+    grow_all_passages,
     grow_passage,
     mark,
     mark_all,
@@ -95,6 +96,10 @@ def test_passages_from_the_in_memory_layout_equal_those_from_sqlite(searcher):
     assert searcher.passages(everything[::-1]) == alone[::-1]
     stranger = dataclasses.replace(everything[0], source="not/indexed.txt")
     assert searcher.passages([stranger, everything[0]]) == [(stranger.start, stranger.end), alone[0]]
+    # the table grown for every row when the index opens, which a search's hits read, agrees with both
+    by_id = {clause.clause_id: clause for clause in everything}
+    for row, clause_id in db.execute("SELECT vec, clause_id FROM clauses"):
+        assert tuple(searcher._passage_spans[row]) == searcher.passage(by_id[clause_id])
 
 
 def test_hits_carry_metadata_only_documents_with_the_indexed_fields(searcher):
@@ -123,6 +128,28 @@ def test_grow_passage_takes_whole_neighbours_after_then_before_within_the_limit(
     assert grow_passage(middle, near, 350) == (100, 450)  # then the previous one
     assert grow_passage(middle, near, 450) == (0, 450)  # the long next-but-one never fits
     assert grow_passage(_clause(9, 0, 1000), near, 800) == (0, 1000)  # an over-long clause stays whole
+
+
+@pytest.mark.parametrize("limit", [0, 150, 800, 5000])
+def test_passages_grown_for_all_rows_at_once_equal_grow_passage_row_by_row(limit: int):
+    # documents of tiny, short, long and over-long clauses, some with gaps between them, stored in a
+    # shuffled row order; 5000 lets more than PASSAGE_RADIUS tiny neighbours fit, which must not be taken
+    rng = np.random.default_rng(7)
+    layout = []  # (doc, seq, start, end)
+    for doc in range(7):
+        at = 0
+        for seq in range(int(rng.integers(1, 60)) if doc else 50):
+            start = at + int(rng.integers(0, 3))
+            at = start + int(rng.choice([2, 40, 300, 900]) if doc else 2)  # document 0: all tiny
+            layout.append((doc, seq, start, at))
+    layout = [layout[i] for i in rng.permutation(len(layout))]
+    docs, seqs, starts, ends = (np.array(column, dtype=np.int64) for column in zip(*layout, strict=True))
+    by_position = np.lexsort((seqs, docs))
+    spans = grow_all_passages(docs, starts, ends, by_position, limit)
+    for row, (doc, seq, start, end) in enumerate(layout):
+        near = [(q, a, b) for d, q, a, b in layout if d == doc and 0 < abs(q - seq) <= PASSAGE_RADIUS]
+        clause = Clause(f"c{row}", str(doc), "", (), "", start, end, seq=seq)
+        assert tuple(spans[row]) == grow_passage(clause, near, limit)
 
 
 def test_year_filter_applies_inside_retrieval_and_still_returns_k(searcher):
