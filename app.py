@@ -356,6 +356,7 @@ def catalog_updates():
     import pandas as pd
 
     from search.errors import UserError
+    from search.pipeline import outdated_reader
 
     v = _views()
     try:
@@ -363,6 +364,7 @@ def catalog_updates():
             documents = searcher.documents(with_text=False)
             counts = searcher.clause_counts()
             model = searcher.store.manifest.get("model", "")
+            outdated = outdated_reader(searcher.store.manifest, ENGINE.index_dir)
     except UserError as err:
         status = f'<span class="problems">{v.esc(err)}</span>'
         return status, *[gr.update()] * 6
@@ -372,6 +374,8 @@ def catalog_updates():
         f"索引 Index：{len(documents)} 份文件 · {sum(counts.values())} 条条款 · 年份 {years} · "
         f"模型 {v.esc(model)} · 索引目录 <code>{v.esc(ENGINE.index_dir)}</code>"
     )
+    if outdated:
+        status += f'<br><span class="problems">索引需重建 {v.esc(outdated)}</span>'
     doc_choices = [("全部文件 All", ""), *v.document_choices(documents)]
     table = pd.DataFrame(v.documents_rows(documents, counts), columns=v.DOC_HEADERS)
     years = [("不限", ""), *[(str(y), str(y)) for y in sorted({d.year for d in documents if d.year})]]

@@ -49,9 +49,9 @@ from scale_corpus import MemoTokenizer, Pool, ScaleCorpus, generate, load_pool, 
 
 from search import store as store_module  # noqa: E402
 from search.build import build_index, collect, embed_key, embed_text, embedding_identity  # noqa: E402
-from search.clauses import CHUNKER_VERSION  # noqa: E402
 from search.config import DEFAULT_CORPUS  # noqa: E402
 from search.keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text  # noqa: E402
+from search.pipeline import READER_VERSIONS  # noqa: E402
 from search.retrieve import Filters, Searcher, faiss_search  # noqa: E402
 from search.store import BuildPayload, manifest_base, write_generation  # noqa: E402
 
@@ -366,7 +366,7 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
         model=encoder.name,
         dim=int(vectors.shape[1]),
         prompts=dict(encoder.prompts),
-        chunker_version=CHUNKER_VERSION,
+        **READER_VERSIONS,
         corpus=["synthetic (bench/scale_corpus.py)"],
         corpus_hash=f"synthetic-{len(corpus.clauses)}",
         embedded=0,

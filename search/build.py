@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .clauses import CHUNKER_VERSION, clause_id
+from .clauses import clause_id
 from .errors import UserError
 from .keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text, normalise, policy_terms
-from .pipeline import ParsedDoc, parse_corpus
+from .pipeline import READER_VERSIONS, ParsedDoc, parse_corpus
 from .records import Clause, Document, LoadProblem
 from .store import BuildPayload, IndexError_, manifest_base, stored_vectors, write_generation
 
@@ -153,7 +153,7 @@ def build_index(
         model=encoder.name,
         dim=encoder.dim,
         prompts=dict(encoder.prompts),
-        chunker_version=CHUNKER_VERSION,
+        **READER_VERSIONS,
         corpus=[str(r) for r in _roots(corpus)],
         corpus_hash=corpus_hash(parsed),
         embedded=len(missing),

@@ -63,9 +63,13 @@ def _print_json(data) -> None:
 
 
 def _searcher(index_dir: Path, model: str | None):
+    from .pipeline import outdated_reader
     from .retrieve import Searcher
 
-    return Searcher.open(index_dir, model=model)
+    searcher = Searcher.open(index_dir, model=model)
+    if note := outdated_reader(searcher.store.manifest, index_dir):
+        click.echo(f"note: {note}", err=True)
+    return searcher
 
 
 def _filters(year, issuer, level, source):
@@ -174,9 +178,8 @@ def query(text, k, batch, context, year, issuer, level, source, index_dir, model
 def mentions(term, year, issuer, level, source, index_dir, as_json) -> None:
     """Every plan whose text contains TERM, with counts, sorted by year."""
     from .census import census
-    from .retrieve import Searcher
 
-    searcher = Searcher.open(index_dir)
+    searcher = _searcher(index_dir, None)
     result = census(searcher, term, _filters(year, issuer, level, source))
     if as_json:
         _print_json([m.to_json() for m in result.mentions])

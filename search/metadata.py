@@ -19,6 +19,9 @@ from .clean import Cleaned
 from .records import Document, RawDoc
 
 FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
+# bump whenever the same text would be given other metadata (1: indexes from before it was recorded;
+# 2: titles of flattened notices, cited 文号s and closing dates, 3 December 2026)
+METADATA_VERSION = "2"
 CATALOG_NAME = "catalog.csv"
 
 _ORG_SUFFIXES = "局|厅|委员会|委|部|办公室|办|政府|中心|署|院|会"

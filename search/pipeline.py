@@ -10,11 +10,36 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .clauses import chunk_document
+from .clauses import CHUNKER_VERSION, chunk_document
 from .clean import clean_text
 from .load import iter_corpus
-from .metadata import build_document, read_catalog
+from .metadata import METADATA_VERSION, build_document, read_catalog
 from .records import Clause, Document, LoadProblem, RawDoc
+
+# how the same files become documents and clauses; recorded in every manifest
+READER_VERSIONS = {"chunker_version": CHUNKER_VERSION, "metadata_version": METADATA_VERSION}
+
+
+def outdated_reader(manifest: dict, index_dir: Path | str) -> str:
+    """Why an index's metadata or clauses may differ from what this code reads in the same files, and
+    the command that rebuilds it; "" when they do not.
+
+    Such an index still opens: its texts and vectors are sound, and rebuilding a large corpus takes
+    a while, so the user is told rather than refused; a rebuild reuses every stored vector whose
+    clause and title are unchanged. A manifest without a version predates it: version 1.
+    """
+    changed = [
+        f"{name.removesuffix('_version')} {manifest.get(name, '1')} → {now}"
+        for name, now in READER_VERSIONS.items()
+        if str(manifest.get(name, "1")) != now
+    ]
+    if not changed:
+        return ""
+    roots = " ".join(manifest.get("corpus") or ["CORPUS"])
+    return (
+        f"this index was read by an older version of the reader ({', '.join(changed)}): titles, years, 文号 "
+        f"or clauses may read differently now; rebuild it: policy-search build {roots} --index {index_dir}"
+    )
 
 
 @dataclass(frozen=True)

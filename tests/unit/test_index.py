@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from fakes import HashEncoder
 
 from search.build import build_index
 from search.errors import UserError
+from search.pipeline import READER_VERSIONS, outdated_reader
 from search.retrieve import Searcher
 from search.store import CorruptIndex, ModelMismatch, NoIndex, current_generation, open_store
 
@@ -40,7 +42,8 @@ def test_manifest_records_model_versions_and_checksums(built):
     store = open_store(index)
     m = store.manifest
     assert m["model"] == "fake-hash" and m["dim"] == 64
-    assert m["chunker_version"] and len(m["corpus_hash"]) == 64
+    assert {k: m[k] for k in READER_VERSIONS} == READER_VERSIONS and len(m["corpus_hash"]) == 64
+    assert outdated_reader(m, index) == ""
     assert m["faiss"]["type"] == "flat" and m["n_clauses"] == report.n_clauses
     assert {"faiss-cpu", "bm25s", "jieba"} <= set(m["libraries"])
     assert "vectors.faiss" in m["files"] and "records.sqlite" in m["files"]
@@ -252,3 +255,25 @@ def test_an_index_path_that_cannot_hold_an_index_is_refused_before_any_encoding(
         with pytest.raises(UserError, match=message):
             build_index(CORPUS, index, encoder)
     assert encoder.calls == 0  # refused before the corpus was embedded
+
+
+def test_an_index_read_by_an_older_reader_opens_with_a_note_saying_how_to_rebuild_it(built, tmp_path):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    corpus, index, _, _ = built
+    old = tmp_path / "old-index"
+    shutil.copytree(index, old)
+    manifest_path = current_generation(old) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["metadata_version"]  # as written before the reader's versions were recorded
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    note = outdated_reader(manifest, old)
+    assert "metadata 1 → " in note and note.endswith(f"policy-search build {corpus} --index {old}")
+    assert "chunker" not in note  # only what changed is named
+    result = CliRunner().invoke(main, ["mentions", "双减", "--index", str(old)])
+    assert result.exit_code == 0 and "双减" in result.stdout  # still answers ...
+    assert f"note: {note}" in result.stderr  # ... and says why and how to rebuild
+    fresh = CliRunner().invoke(main, ["mentions", "双减", "--index", str(index)])
+    assert fresh.exit_code == 0 and "note:" not in fresh.stderr
