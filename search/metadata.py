@@ -73,7 +73,7 @@ _CITATION_AFTER_RE = re.compile(r"\s*(?:文件|精神|要求|规定|有关|的|�
 CITATION_REACH = 30  # 》, a bracket and a short 文号 prefix
 DOC_NUMBER_SPAN = 3000  # a plan's own 文号 is printed above its text, not deep inside it
 # a signature date near a flattened page's end, set apart by spaces: …领导小组 2020年2月9日 （此件公开发布）
-_CLOSING_DATE_RE = re.compile(r"(?:^|(?<=\s))((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?=\s|$)")
+_CLOSING_DATE_RE = re.compile(r"(?<!\S)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?!\S)")
 CLOSING_SPAN = 300  # the signature, then at most the page's trailing links and notes
 _CN_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _ISO_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
@@ -436,7 +436,7 @@ def _signature_date(lines: list[str]) -> str:
 
 def _closing_date(text: str) -> str:
     """The signature's date at the end of a page flattened to one line, the last one standing apart."""
-    dates = _CLOSING_DATE_RE.findall(text[-CLOSING_SPAN:])
+    dates = _CLOSING_DATE_RE.findall(text, max(0, len(text) - CLOSING_SPAN))  # sees what precedes
     return _iso(*dates[-1]) if dates else ""
 
 

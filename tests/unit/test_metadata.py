@@ -6,6 +6,7 @@ import pytest
 
 from search.clean import clean_text
 from search.metadata import (
+    CLOSING_SPAN,
     build_document,
     find_region,
     find_title,
@@ -207,6 +208,13 @@ def test_a_cited_doc_number_neither_names_nor_dates_the_notice():
 )
 def test_a_date_inside_the_last_sentence_is_no_signature(ending: str):
     assert _document(f"关于复工复产的通知 各企业： 做好防控。 {ending}").date == ""
+
+
+def test_a_date_where_the_signature_window_opens_is_read_with_what_precedes_it():
+    date = "2020年2月12日"
+    tail = " " + "。" * (CLOSING_SPAN - len(date) - 1)  # the date opens the last CLOSING_SPAN characters
+    assert _document(f"关于复工的通知 各企业： 统计截至{date}{tail}").date == ""
+    assert _document(f"关于复工的通知 各企业： 特此通知。 {date}{tail}").date == "2020-02-12"
 
 
 def test_title_from_cover_notice_or_a_title_like_line():
