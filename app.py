@@ -402,9 +402,7 @@ def add_documents(files, progress=None):
     """Check, save (never overwriting) and index uploaded files, then reload the searcher."""
     import gradio as gr
 
-    from search.build import build_index
     from search.load import LoadError, load_file
-    from search.retrieve import Searcher
 
     v = _views()
     files = files or []
@@ -430,10 +428,8 @@ def add_documents(files, progress=None):
         report = None
         dropped = []
         if saved:
-            if progress is not None:
-                progress(0.05, desc="解析文件 parsing")
             try:
-                report = build_index(ENGINE.roots(), ENGINE.index_dir, searcher.encoder, progress=True)
+                report = _build_and_swap(searcher, progress)
             except Exception:
                 for target in saved:  # nothing half-added: the live index is unchanged, so are the uploads
                     target.unlink(missing_ok=True)
@@ -446,13 +442,42 @@ def add_documents(files, progress=None):
                     target.unlink(missing_ok=True)  # not indexed (e.g. same text as a plan already there)
                     saved.remove(target)
                     dropped.append(f"{target.name}: {problem.reason}")
-            if progress is not None:
-                progress(0.95, desc="重新加载 reloading")
-            ENGINE.swap(Searcher.open(ENGINE.index_dir, encoder=searcher.encoder))
         html = v.build_report_html(report, [p.name for p in saved], rejected, dropped)
     finally:
         ENGINE.build_lock.release()
     return (html, gr.update(value=None), *catalog_updates())
+
+
+def rebuild_index(progress=None):
+    """Read every file of the corpus and the uploads again into a new index, then reload: what an index
+    read by an older reader needs (the status line says so). Stored vectors of unchanged clauses are
+    reused, so only the reading and the keyword indexes cost time."""
+    import gradio as gr
+
+    v = _views()
+    if not ENGINE.build_lock.acquire(blocking=False):
+        gr.Warning("另一个索引任务正在进行，请稍后再试。Another build is running.")
+        return (v.build_report_html(None, [], [], []), *catalog_updates())
+    try:
+        report = _build_and_swap(ENGINE.searcher(), progress)
+        html = v.build_report_html(report, [], [], [str(problem) for problem in report.problems])
+    finally:
+        ENGINE.build_lock.release()
+    return (html, *catalog_updates())
+
+
+def _build_and_swap(searcher, progress=None):
+    """Index the corpus and uploads into a new generation and serve it (the live one until then)."""
+    from search.build import build_index
+    from search.retrieve import Searcher
+
+    if progress is not None:
+        progress(0.05, desc="解析文件 parsing")
+    report = build_index(ENGINE.roots(), ENGINE.index_dir, searcher.encoder, progress=True)
+    if progress is not None:
+        progress(0.95, desc="重新加载 reloading")
+    ENGINE.swap(Searcher.open(ENGINE.index_dir, encoder=searcher.encoder))
+    return report
 
 
 # ---- layout ----------------------------------------------------------------------------------------
@@ -597,6 +622,13 @@ def build_ui():
                         "添加并索引 Add and index", variant="primary", elem_id="upload-btn"
                     )
                     upload_report = html(elem_id="upload-report")
+                with gr.Accordion("重建索引 Rebuild the index", open=False):
+                    gr.Markdown(
+                        "重新读取语料和上传目录中的全部文件（标题、年份、文号、条款按当前版本重新解析），"
+                        "已有的向量复用。Re-reads every file; stored vectors are reused."
+                    )
+                    rebuild_btn = gr.Button("重建索引 Rebuild", elem_id="rebuild-btn")
+                    rebuild_report = html(elem_id="rebuild-report")
 
         catalog_outputs = [status, year_from, year_to, issuer, source, docs_table, doc_pick]
         search_inputs = [query, k, context, *filters]
@@ -626,6 +658,18 @@ def build_ui():
             [upload_report, uploads, *catalog_outputs],
             concurrency_limit=1,
             show_progress_on=[upload_report],
+        )
+
+        @friendly(*[gr.update()] * (1 + len(catalog_outputs)))
+        def on_rebuild(progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's injection idiom)
+            return rebuild_index(progress)
+
+        rebuild_btn.click(
+            on_rebuild,
+            None,
+            [rebuild_report, *catalog_outputs],
+            concurrency_limit=1,
+            show_progress_on=[rebuild_report],
         )
         demo.load(catalog_updates, None, catalog_outputs)
     return demo

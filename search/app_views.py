@@ -604,7 +604,7 @@ def save_upload(src: Path, folder: Path, name: str) -> Path:
 
 
 def build_report_html(report, saved: Sequence[str], rejected: Sequence[str], dropped: Sequence[str]) -> str:
-    """What an upload did: files saved, files refused, and the build's counts and problems."""
+    """What an upload or a rebuild did: files saved, files refused, and the build's counts and problems."""
     parts = []
     if saved:
         parts.append("<p>已保存 Saved：" + "、".join(f"<code>{esc(s)}</code>" for s in saved) + "</p>")
