@@ -410,8 +410,7 @@ def add_documents(files, progress=None):
         gr.Warning("请先选择要上传的文件。Choose files first.")
         return (v.build_report_html(None, [], [], []), gr.update(), *catalog_updates())
     saved, rejected = [], []
-    if not ENGINE.build_lock.acquire(blocking=False):
-        gr.Warning("另一个索引任务正在进行，请稍后再试。Another build is running.")
+    if not _take_build_lock():
         return (v.build_report_html(None, [], [], []), gr.update(), *catalog_updates())
     try:
         searcher = ENGINE.searcher()
@@ -452,11 +451,8 @@ def rebuild_index(progress=None):
     """Read every file of the corpus and the uploads again into a new index, then reload: what an index
     read by an older reader needs (the status line says so). Stored vectors of unchanged clauses are
     reused, so only the reading and the keyword indexes cost time."""
-    import gradio as gr
-
     v = _views()
-    if not ENGINE.build_lock.acquire(blocking=False):
-        gr.Warning("另一个索引任务正在进行，请稍后再试。Another build is running.")
+    if not _take_build_lock():
         return (v.build_report_html(None, [], [], []), *catalog_updates())
     try:
         report = _build_and_swap(ENGINE.searcher(), progress)
@@ -464,6 +460,16 @@ def rebuild_index(progress=None):
     finally:
         ENGINE.build_lock.release()
     return (html, *catalog_updates())
+
+
+def _take_build_lock() -> bool:
+    """Take the build lock for an upload or a rebuild, or tell the user another build holds it."""
+    import gradio as gr
+
+    if ENGINE.build_lock.acquire(blocking=False):
+        return True
+    gr.Warning("另一个索引任务正在进行，请稍后再试。Another build is running.")
+    return False
 
 
 def _build_and_swap(searcher, progress=None):

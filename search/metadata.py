@@ -72,10 +72,11 @@ _CITATION_BEFORE_RE = re.compile(r"》\s*[（(][^（()）《》]{0,20}$")
 _CITATION_AFTER_RE = re.compile(r"\s*(?:文件|精神|要求|规定|有关|的|等|公告|《)")
 CITATION_REACH = 30  # 》, a bracket and a short 文号 prefix
 DOC_NUMBER_SPAN = 3000  # a plan's own 文号 is printed above its text, not deep inside it
+_CN_DATE = r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+_CN_DATE_RE = re.compile(rf"^{_CN_DATE}$")
 # a signature date near a flattened page's end, set apart by spaces: …领导小组 2020年2月9日 （此件公开发布）
-_CLOSING_DATE_RE = re.compile(r"(?<!\S)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?!\S)")
+_CLOSING_DATE_RE = re.compile(rf"(?<!\S){_CN_DATE}(?!\S)")
 CLOSING_SPAN = 300  # the signature, then at most the page's trailing links and notes
-_CN_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _ISO_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
 _ISSUER_RE = re.compile(
     r"^[\u4e00-\u9fff（）()]{2,30}(教育局|教育厅|教育委员会|教委|教体局|教育和体育局|教育体育局|人民政府|办公室)$"
