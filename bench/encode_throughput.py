@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import random
-import sys
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -35,14 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "bench"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from search.config import DEFAULT_CORPUS, apply_offline_env
 
-from machine import cpu_times, machine  # noqa: E402
+from machine import cpu_times, machine
 
-from search.config import DEFAULT_CORPUS, apply_offline_env  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NCP_CORPUS = Path("/work/shared/benchmarks/ncp/corpus.jsonl")
 RESULTS = ROOT / "bench" / "results" / "encode_throughput.json"

@@ -26,21 +26,13 @@ import itertools
 import json
 import re
 import shutil
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-for _path in (ROOT, ROOT / "bench"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from machine import machine  # noqa: E402
-
-from search.build import (  # noqa: E402
+from search.build import (
     build_index,
     collect,
     corpus_hash,
@@ -48,9 +40,13 @@ from search.build import (  # noqa: E402
     embed_text,
     embedding_identity,
 )
-from search.keyword import normalise  # noqa: E402
-from search.retrieve import PASSAGE_CHARS, Filters, Searcher, Weights, _minmax, _top  # noqa: E402
-from search.store import IndexError_, clause_from_row, open_store  # noqa: E402
+from search.keyword import normalise
+from search.retrieve import PASSAGE_CHARS, Filters, Searcher, Weights, _minmax, _top
+from search.store import IndexError_, clause_from_row, open_store
+
+from machine import machine
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_DATA = ROOT.parent / "shared/benchmarks/ncp"
 DEFAULT_INDEX = ROOT / "bench/out/ncp-index"

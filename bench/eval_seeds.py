@@ -11,19 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from search.build import build_index
+from search.census import census
+from search.encoder import load_encoder
+from search.retrieve import Searcher
 
-from search.build import build_index  # noqa: E402
-from search.census import census  # noqa: E402
-from search.encoder import load_encoder  # noqa: E402
-from search.retrieve import Searcher  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 LEGS = {
     "bm25": dict(dense=0.0, keyword=1.0, document=0.0, pairs=0.0),

@@ -20,22 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-from encode_throughput import clauses  # noqa: E402
-from machine import machine  # noqa: E402
-
-from search.models import e5small  # noqa: E402
-from search.onnx_encoder import (  # noqa: E402
+from search.models import e5small
+from search.onnx_encoder import (
     OnnxEncoder,
     ensure_int8_model,
     export_fp32,
@@ -43,6 +35,11 @@ from search.onnx_encoder import (  # noqa: E402
     make_session,
     pad_batch,
 )
+
+from encode_throughput import clauses
+from machine import machine
+
+REPO = Path(__file__).resolve().parents[1]
 
 OUT = REPO / "bench/results/openvino_probe.json"
 

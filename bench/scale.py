@@ -39,21 +39,18 @@ from pathlib import Path
 
 import numpy as np
 
+from search import store as store_module
+from search.build import build_index, collect, embed_key, embed_text, embedding_identity
+from search.config import DEFAULT_CORPUS
+from search.keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text
+from search.pipeline import READER_VERSIONS
+from search.retrieve import Filters, Searcher, faiss_search
+from search.store import BuildPayload, manifest_base, write_generation
+
+from machine import cpu_times, machine, steal_share
+from scale_corpus import MemoTokenizer, Pool, ScaleCorpus, generate, load_pool, synth_vectors
+
 ROOT = Path(__file__).resolve().parents[1]
-for _path in (ROOT, ROOT / "bench"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from machine import cpu_times, machine, steal_share  # noqa: E402
-from scale_corpus import MemoTokenizer, Pool, ScaleCorpus, generate, load_pool, synth_vectors  # noqa: E402
-
-from search import store as store_module  # noqa: E402
-from search.build import build_index, collect, embed_key, embed_text, embedding_identity  # noqa: E402
-from search.config import DEFAULT_CORPUS  # noqa: E402
-from search.keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text  # noqa: E402
-from search.pipeline import READER_VERSIONS  # noqa: E402
-from search.retrieve import Filters, Searcher, faiss_search  # noqa: E402
-from search.store import BuildPayload, manifest_base, write_generation  # noqa: E402
 
 NCP_DIR = ROOT.parent / "shared/benchmarks/ncp"
 OUT_DIR = ROOT / "bench/out"
@@ -412,7 +409,6 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
 # ---- load cost (separate process) -----------------------------------------------------------------
 _LOAD_SCRIPT = """
 import json, sys, time
-sys.path.insert(0, {root!r})
 def rss(field='VmRSS:'):
     with open('/proc/self/status') as handle:
         for line in handle:
@@ -437,7 +433,7 @@ def measure_load(index_dir: Path) -> dict:
     """Searcher.open (checksums verified, as the app does) in a fresh process that does nothing else; the
     encoder is not loaded. Resident memory after the open, and the share of the checksum pass (timed again
     after the open, so from the page cache like the open itself)."""
-    script = _LOAD_SCRIPT.format(root=str(ROOT), index=str(index_dir))
+    script = _LOAD_SCRIPT.format(index=str(index_dir))
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=1800
     )

@@ -365,15 +365,8 @@ class Searcher:
         terms = quoted_terms(query)
         if not terms or len(rows) == 0:
             return np.zeros(len(rows), dtype=np.float32)
-        texts = self._norm_texts(rows)
+        texts = (norm for _, norm in self._clause_rows(rows.tolist(), SQL_BATCH))
         return np.array([all(t in text for t in terms) for text in texts], dtype=np.float32)
-
-    def _norm_texts(self, rows: np.ndarray) -> list[str]:
-        marks = ",".join("?" * len(rows))
-        found = dict(
-            self.store.db.execute(f"SELECT vec, norm_text FROM clauses WHERE vec IN ({marks})", rows.tolist())
-        )
-        return [found[int(r)] for r in rows]
 
     # ---- hits -------------------------------------------------------------------------------------
     def _hits(self, query: str, rows, scores, legs, k: int, context: int, tokens: list[str]) -> list[Hit]:

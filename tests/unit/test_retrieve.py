@@ -120,6 +120,17 @@ def _clause(seq: int, start: int, end: int) -> Clause:
     return Clause(f"c{seq}", "doc", str(seq), (), "x" * (end - start), start, end, seq=seq)
 
 
+def test_quoted_terms_lift_exactly_the_clauses_that_contain_them(searcher):
+    # every row of the index, so the rows are read in several SQL batches and must come back in order
+    rows = np.arange(searcher.store.faiss_index.ntotal)
+    texts = [searcher.clause(int(r)).text for r in rows]
+    bonus = searcher._quoted_bonus("“双减” 和“课后服务”", rows)
+    expected = [float("双减" in normalise(t) and "课后服务" in normalise(t)) for t in texts]
+    assert bonus.tolist() == expected and 0 < sum(expected) < len(rows)
+    hits = searcher.search("“双减”", k=5)
+    assert hits and all("双减" in normalise(h.clause.text) for h in hits)
+
+
 def test_grow_passage_takes_whole_neighbours_after_then_before_within_the_limit():
     middle = _clause(2, 200, 300)
     near = [(3, 300, 450), (0, 0, 100), (4, 450, 900), (1, 100, 200)]  # (seq, start, end), any order
