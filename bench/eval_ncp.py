@@ -41,6 +41,7 @@ from search.build import (
     embedding_identity,
 )
 from search.keyword import normalise
+from search.pipeline import outdated_reader
 from search.retrieve import PASSAGE_CHARS, Filters, Searcher, Weights, _minmax, _top
 from search.store import IndexError_, clause_from_row, open_store
 
@@ -79,14 +80,15 @@ def index_is_current(index_dir: Path, corpus_path: Path, encoder) -> bool:
     """True when ``index_dir`` holds this corpus (manifest corpus_hash), cut into exactly the clauses the
     current chunker gives (the chunker version is not always bumped), read into the same metadata, and
     embedded by this very encoder: each clause's embed key covers the model, its export (an int8 model
-    exported for another CPU differs) and the text embedded (the title is part of it)."""
+    exported for another CPU differs) and the text embedded (the title is part of it); and its manifest
+    names the reader versions of this code (the keyword indexes' contents are checked by nothing else)."""
     try:
         store = open_store(Path(index_dir))
     except IndexError_:
         return False
     try:
-        if store.manifest.get("model") != encoder.name:
-            return False
+        if store.manifest.get("model") != encoder.name or outdated_reader(store.manifest, index_dir):
+            return False  # another model, or files read (or words indexed) by an older reader
         stored = store.db.execute(
             "SELECT source, address, part, text, embed_key FROM clauses ORDER BY vec"
         ).fetchall()
@@ -129,11 +131,15 @@ def ensure_index(
 
 
 def open_searcher(index_dir: Path, encoder, queries: list[dict]) -> Searcher:
-    """A Searcher whose query vectors come from one batch encode of ``queries`` (cached)."""
+    """A Searcher whose query vectors are computed once per query (cached for the grid's reruns).
+
+    Each query is encoded alone, as a search encodes it: the int8 model quantises its activations
+    with one scale per batch, so a query encoded in a batch of others gets a slightly different
+    vector (up to 0.013 in a component on NCP) and the benchmark would score another dense leg than
+    the one users get."""
     searcher = Searcher.open(Path(index_dir), encoder=encoder)
     texts = [q["query"] for q in queries]
-    vectors = np.asarray(encoder.encode_queries(texts), dtype=np.float32)
-    cache = {t: vectors[i : i + 1] for i, t in enumerate(texts)}
+    cache = {t: np.asarray(encoder.encode_queries([t]), dtype=np.float32) for t in texts}
     original = searcher._query_vector
     searcher._query_vector = lambda query: cache[query] if query in cache else original(query)
     return searcher
@@ -438,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({build['embedded']} embedded) in {build['seconds']:.1f} s = {build['clauses_per_s']} clauses/s"
         )
     else:
-        print(f"reusing {args.index} (same corpus, model and chunker)")
+        print(f"reusing {args.index} (same corpus, model, chunker and reader versions)")
     t0 = time.perf_counter()
     searcher = open_searcher(args.index, encoder, queries)
     bench = Bench(searcher, corpus, queries)

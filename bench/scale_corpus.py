@@ -333,7 +333,7 @@ def generate(
             },
         )
         documents.append(document)
-        tokens = title_tokens + tok.piece(plan.issuer) + title_tokens
+        tokens = title_tokens + tok.piece(plan.issuer) + tok.piece(plan.region) + title_tokens
         for part in body_tokens:
             tokens.extend(part)
         doc_tokens.append(tokens)

@@ -135,9 +135,14 @@ def char_bigrams(text: str) -> list[str]:
     return out
 
 
-def document_keyword_text(title: str, issuer: str, text: str) -> str:
-    """What both document indexes read: the title and issuer name a notice as surely as its text."""
-    return f"{title} {issuer} {text}"
+# what the keyword indexes read of each document; recorded in the manifest (2: the region too)
+KEYWORD_VERSION = "2"
+
+
+def document_keyword_text(title: str, issuer: str, region: str, text: str) -> str:
+    """What both document indexes read: the title, issuer and region name a notice as surely as its
+    text (an issuer is often just 市教委 and the text may never spell out the region the metadata holds)."""
+    return f"{title} {issuer} {region} {text}"
 
 
 def _jieba_cache() -> Path:

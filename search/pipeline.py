@@ -12,12 +12,17 @@ from pathlib import Path
 
 from .clauses import CHUNKER_VERSION, chunk_document
 from .clean import clean_text
+from .keyword import KEYWORD_VERSION
 from .load import iter_corpus
 from .metadata import METADATA_VERSION, build_document, read_catalog
 from .records import Clause, Document, LoadProblem, RawDoc
 
-# how the same files become documents and clauses; recorded in every manifest
-READER_VERSIONS = {"chunker_version": CHUNKER_VERSION, "metadata_version": METADATA_VERSION}
+# how the same files become documents, clauses and indexed words; recorded in every manifest
+READER_VERSIONS = {
+    "chunker_version": CHUNKER_VERSION,
+    "metadata_version": METADATA_VERSION,
+    "keyword_version": KEYWORD_VERSION,
+}
 
 
 def outdated_reader(manifest: dict, index_dir: Path | str) -> str:
@@ -37,8 +42,9 @@ def outdated_reader(manifest: dict, index_dir: Path | str) -> str:
         return ""
     roots = " ".join(manifest.get("corpus") or ["CORPUS"])
     return (
-        f"this index was read by an older version of the reader ({', '.join(changed)}): titles, years, 文号 "
-        f"or clauses may read differently now; rebuild it: policy-search build {roots} --index {index_dir}"
+        f"this index was read by an older version of the reader ({', '.join(changed)}): titles, years, 文号, "
+        f"clauses or indexed words may read differently now; rebuild it: "
+        f"policy-search build {roots} --index {index_dir}"
     )
 
 

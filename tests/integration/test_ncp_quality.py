@@ -22,6 +22,9 @@ MARGIN = 0.01
 # the legs, the passages, the chunker or the metadata reader change on purpose (last: the document
 # character-pair leg and the weights retuned with it, MRR@10 0.8778 -> 0.9015, R@5 0.96 -> 0.97).
 # answer@5 is over the 800-character passages hits return; answer_clause@5 over bare clause texts.
+# 3 December (session 11), queries now encoded one at a time as searches encode them (the int8 model
+# quantises activations per batch): R@5 0.9675, MRR@10 0.8993, answer@5 0.95, answer_clause@5 0.9075,
+# inside the margin of the values below, which are kept rather than lowered to it.
 MEASURED = {"R@5": 0.97, "MRR@10": 0.9015, "answer@5": 0.9475, "answer_clause@5": 0.905}
 
 pytestmark = [

@@ -150,6 +150,25 @@ def test_jsonl_corpus_builds_with_ids_as_sources(tmp_path):
     assert sources == {"a1", "b2"}
 
 
+def test_a_region_given_only_in_the_metadata_finds_its_plan_by_the_document_words(tmp_path):
+    # neither title, issuer nor text names its county: the region given is what the document indexes read
+    body = "一、加强学前教育。（一）新建幼儿园{}所。二、推进义务教育优质均衡发展。"
+    given = {"title": "2023年教育工作要点", "issuer": "县教育局"}
+    lines = [
+        {"id": "gt", "text": body.format(3), **given, "region": "甘肃省张掖市高台县"},
+        {"id": "lz", "text": body.format(2), **given, "region": "甘肃省张掖市临泽县"},
+    ]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    encoder = HashEncoder()
+    build_index(corpus, tmp_path / "index", encoder)
+    searcher = Searcher.open(tmp_path / "index", encoder=encoder)
+    for county, source in (("高台县", "gt"), ("临泽县", "lz")):
+        hits = searcher.search(f"{county} 学前教育", k=6)
+        other = next(h for h in hits if h.document.source != source)
+        assert hits[0].document.source == source and hits[0].legs["document"] > other.legs["document"]
+
+
 def test_duplicate_documents_are_indexed_once(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -22,8 +22,9 @@ def test_pairs_of_each_run_of_chinese_characters(text, pairs):
     assert char_bigrams(text) == pairs
 
 
-def test_document_text_names_title_and_issuer():
-    assert document_keyword_text("某县计划", "某县教育局", "正文") == "某县计划 某县教育局 正文"
+def test_document_text_names_title_issuer_and_region():
+    text = document_keyword_text("某县计划", "县教育局", "某省某县", "正文")
+    assert text == "某县计划 县教育局 某省某县 正文"
 
 
 def test_pairs_match_where_jieba_cuts_the_query_and_the_document_differently():
