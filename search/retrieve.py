@@ -365,7 +365,7 @@ class Searcher:
         terms = quoted_terms(query)
         if not terms or len(rows) == 0:
             return np.zeros(len(rows), dtype=np.float32)
-        texts = (norm for _, norm in self._clause_rows(rows.tolist(), SQL_BATCH))
+        texts = (norm for _, norm in self._rows_by_vec("vec, norm_text", rows.tolist(), SQL_BATCH))
         return np.array([all(t in text for t in terms) for text in texts], dtype=np.float32)
 
     # ---- hits -------------------------------------------------------------------------------------
@@ -411,14 +411,21 @@ class Searcher:
     def _clause_rows(self, rows: list[int], batch: int):
         """(clause, normalised text) for each row in order, read ``batch`` rows per SQL query: most
         queries need only the first k rows, and one query per row was a fifth of a search's library time."""
+        for record in self._rows_by_vec("*", rows, batch):
+            yield clause_from_row(record), record[6]
+
+    def _rows_by_vec(self, columns: str, rows: list[int], batch: int):
+        """The clauses table's ``columns`` (vec first) for each row in order, ``batch`` rows per SQL query.
+        Callers needing one column name just it: building Clause objects for the ~100 rows of a pool
+        tripled the quoted-term bonus's time (0.42 → 1.15 ms at 10k)."""
         for at in range(0, len(rows), batch):
             chunk = rows[at : at + batch]
             marks = ",".join("?" * len(chunk))
             found = {
-                r[0]: r for r in self.store.db.execute(f"SELECT * FROM clauses WHERE vec IN ({marks})", chunk)
+                r[0]: r
+                for r in self.store.db.execute(f"SELECT {columns} FROM clauses WHERE vec IN ({marks})", chunk)
             }
-            for row in chunk:
-                yield clause_from_row(found[row]), found[row][6]
+            yield from (found[row] for row in chunk)
 
     def _metadata(self, source: str) -> Document:
         """A document's metadata without its texts: what a hit's citation needs (kept for the next hits
