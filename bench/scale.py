@@ -378,9 +378,7 @@ def write_index(corpus: ScaleCorpus, vectors: np.ndarray, index_dir: Path, encod
         keys,
         TokenIds.encode(corpus.clause_tokens),
         TokenIds.encode(corpus.doc_tokens),
-        TokenIds.encode(
-            char_bigrams(document_keyword_text(d.title, d.issuer, d.region, d.text)) for d in corpus.documents
-        ),
+        TokenIds.encode(char_bigrams(document_keyword_text(d)) for d in corpus.documents),
         terms,
         manifest,
     )

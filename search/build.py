@@ -146,7 +146,7 @@ def build_index(
     clause_tokens = TokenIds.encode(
         tokenizer(" ".join(c.path[:-1]) + " " + c.text) for _, c in _progress(pairs, progress)
     )
-    doc_texts = [document_keyword_text(d.title, d.issuer, d.region, d.text) for d in documents]
+    doc_texts = [document_keyword_text(d) for d in documents]
     doc_tokens = TokenIds.encode(tokenizer(text) for text in doc_texts)
     doc_pairs = TokenIds.encode(char_bigrams(text) for text in doc_texts)
     manifest = manifest_base(

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import cache_root
+from .records import Document
 
 _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fffA-Za-z0-9+]{2,8})[”\"」』]")
 _TOKEN_OK_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -139,10 +140,12 @@ def char_bigrams(text: str) -> list[str]:
 KEYWORD_VERSION = "2"
 
 
-def document_keyword_text(title: str, issuer: str, region: str, text: str) -> str:
+def document_keyword_text(document: Document) -> str:
     """What both document indexes read: the title, issuer and region name a notice as surely as its
-    text (an issuer is often just 市教委 and the text may never spell out the region the metadata holds)."""
-    return f"{title} {issuer} {region} {text}"
+    text (an issuer is often just 市教委 and the text may never spell out the region the metadata holds).
+    Takes the record, so every index builder reads the same fields in the same order."""
+    d = document
+    return f"{d.title} {d.issuer} {d.region} {d.text}"
 
 
 def _jieba_cache() -> Path:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from search.keyword import KeywordIndex, Tokenizer, char_bigrams, document_keyword_text
+from search.records import Document
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,8 @@ def test_pairs_of_each_run_of_chinese_characters(text, pairs):
 
 
 def test_document_text_names_title_issuer_and_region():
-    text = document_keyword_text("某县计划", "县教育局", "某省某县", "正文")
+    document = Document("s", "某县计划", "正文", "正文", issuer="县教育局", region="某省某县")
+    text = document_keyword_text(document)
     assert text == "某县计划 县教育局 某省某县 正文"
 
 

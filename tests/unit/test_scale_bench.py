@@ -81,7 +81,7 @@ def test_reused_tokens_equal_tokenising_the_whole_text(corpus_mod, pool):
     for c, tokens in list(zip(corpus.clauses, corpus.clause_tokens, strict=True))[::7]:
         assert tokens == direct(" ".join(c.path[:-1]) + " " + c.text)
     for d, tokens in list(zip(corpus.documents, corpus.doc_tokens, strict=True))[::3]:
-        assert tokens == direct(document_keyword_text(d.title, d.issuer, d.region, d.text))
+        assert tokens == direct(document_keyword_text(d))
 
 
 def test_perturbation_moves_years_places_and_amounts(corpus_mod):
