@@ -76,12 +76,15 @@ def main() -> None:
         judged = {(r["source"], r["address"], r["part"]) for r in topic["relevant"]}
         why = pool(searcher, topic, texts, args.top)
         lexical = {k for k, v in why.items() if any(w.startswith(("census:", "grep:")) for w in v)}
-        lines.append(f"## {topic['id']} {topic['query']}  pool {len(why)}, judged {len(judged)}, "
-                     f"unjudged with a key term {len(lexical - judged)}")
+        lines.append(
+            f"## {topic['id']} {topic['query']}  pool {len(why)}, judged {len(judged)}, "
+            f"unjudged with a key term {len(lexical - judged)}"
+        )
         for key in sorted(judged - set(why)):
             lines.append(f"  NOT POOLED {key}")
         for key in sorted(lexical - judged):
-            lines.append(f"  ? {key[0][:3]} {key[1]}#{key[2]} [{' '.join(sorted(why[key]))}]\n    {texts[key]}")
+            views = " ".join(sorted(why[key]))
+            lines.append(f"  ? {key[0][:3]} {key[1]}#{key[2]} [{views}]\n    {texts[key]}")
     text = "\n".join(lines) + "\n"
     if args.out:
         args.out.write_text(text, encoding="utf-8")
