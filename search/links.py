@@ -11,7 +11,8 @@ clauses.
 
 A title resolves when exactly one indexed document bears it, compared without a leading 中华人民共和国
 and a trailing （2018年修正）; an ambiguous title links nowhere. An article resolves to the cited
-document's first clause whose address ends with it (第二章第二十五条 ends with 第二十五条).
+document's first clause whose address ends with it (第二章第二十五条 ends with 第二十五条), or, where a
+reader splits an article's items into clauses, to its first item's.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def title_key(title: str) -> str:
     key = re.sub(r"\s+", "", normalise(title))
     key = _EDITION_RE.sub("", key)
     return key.removeprefix(_PREFIX)
+
+
+def article_of(address: str) -> str:
+    """The article an address is in: its last 第…条 (第二章第七条 → 第七条; an item 第七条（一） of a
+    reader that splits items → 第七条), or ""."""
+    found = _ARTICLE_RE.findall(address)
+    return found[-1] if found else ""
 
 
 def read_cites(text: str) -> tuple[Cite, ...]:
@@ -74,9 +82,9 @@ class Titles:
                 sources.setdefault(title_key(document.title), []).append(document.source)
             own = articles.setdefault(document.source, {})
             for clause in clauses:
-                match = re.search(rf"第[{_NUMERAL}]+条$", clause.address)
-                if match:
-                    own.setdefault(match.group(0), (clause.address, clause.clause_id))
+                article = article_of(clause.address)
+                if article:
+                    own.setdefault(article, (clause.address, clause.clause_id))
         return cls(sources, articles)
 
     def resolve(self, cite: Cite, citing_source: str = "") -> Cite:
