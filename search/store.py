@@ -53,6 +53,7 @@ CREATE TABLE clauses (
     norm_text TEXT, start INTEGER, "end" INTEGER, part INTEGER, seq INTEGER, embed_key TEXT,
     lead_units TEXT, responsible_units TEXT, deadline TEXT, lead_norm TEXT, cites TEXT);
 CREATE INDEX clauses_source ON clauses(source, seq);
+CREATE INDEX clauses_lead ON clauses(vec, lead_norm) WHERE lead_norm != '';
 CREATE TABLE citations (
     vec INTEGER, ord INTEGER, target_source TEXT, target_clause TEXT, PRIMARY KEY (vec, ord));
 CREATE INDEX citations_target ON citations(target_source, target_clause);

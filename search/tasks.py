@@ -101,12 +101,13 @@ def _labelled(text: str) -> list[Assignment]:
     for i, match in enumerate(labels):
         kind = _KIND[match.group(1)]
         limit = labels[i + 1].start() if i + 1 < len(labels) else len(text)
-        value, end, closed = _value(text, match.end(), limit, kind, _bracket_before(text, match.start()))
+        bracketed = _bracket_before(text, match.start())
+        value, end, closed = _value(text, match.end(), limit, kind, bracketed)
         if current and (kind in current or _gap(text, current["end"], match.start())):
             out.append(_assignment(current))
             current = {}
         if not current:
-            current = {"start": match.start(), "bracketed": _bracket_before(text, match.start())}
+            current = {"start": match.start(), "bracketed": bracketed}
         current[kind], current["end"] = value, end
         if closed:  # the bracket holding the assignment closed: nothing after it belongs to it
             out.append(_assignment(current))

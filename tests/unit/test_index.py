@@ -255,6 +255,7 @@ def test_an_index_of_format_2_is_refused_but_its_vectors_are_reused(tmp_path):
     first = build_index(CORPUS, tmp_path / "index", encoder)
     gen = current_generation(tmp_path / "index")
     con = sqlite3.connect(gen / "records.sqlite")  # what a format-2 build wrote
+    con.execute("DROP INDEX clauses_lead")
     for column in ("lead_units", "responsible_units", "deadline", "lead_norm", "cites"):
         con.execute(f"ALTER TABLE clauses DROP COLUMN {column}")
     con.execute("DROP TABLE citations")
