@@ -180,3 +180,50 @@ def test_cli_inspect_with_index_and_cited_by(corpus, searcher):
     assert len(rows) == 5 and rows[2]["cited"]["address"] == "第三章第二十五条"
     result = runner.invoke(main, ["cited-by", "nope.txt", "--index", index])
     assert result.exit_code == 2 and "error: no document 'nope.txt'" in result.output
+
+
+# ---- app: cites as links on cards, 被引用 and tasks on a document's page ----------------------------
+
+
+def test_cards_link_resolved_cites_and_show_unresolved_as_text(searcher):
+    from search.app_views import hit_card
+
+    hit = next(h for h in searcher.search("教师平均工资 公务员", k=5) if h.clause.address == "一1")
+    card = hit_card(hit, 1)
+    assert card.count('class="cite-link"') == 2 and 'data-doc="teacher_law.txt"' in card
+    assert "《教师法》第二十五条</a>" in card
+    hit = next(h for h in searcher.search("依法治教 弟子规 学校管理办法", k=8) if h.clause.address == "一2")
+    card = hit_card(hit, 1)
+    assert 'class="cite-link"' not in card and '<span class="cite-plain">《弟子规》</span>' in card
+
+
+def test_views_escape_document_text():
+    from search.link_views import cite_html, tasks_html
+    from search.tasks import Task
+
+    link = cite_html(Cite('<b x="1">法</b>', "第一条", 'a"b.txt', "第一条", "id"))
+    assert "<b" not in link and 'data-doc="a&quot;b.txt"' in link
+    clause = _task_clause()
+    html = tasks_html([Task("一1", "<script>", ("<i>局</i>",), ("乙",), "", (clause,))])
+    assert "<script>" not in html and "&lt;i&gt;局&lt;/i&gt;（1）" in html
+
+
+def _task_clause():
+    from search.records import Clause
+
+    return Clause("x", "p.txt", "一1", ("一",), "text", 0, 4)
+
+
+def test_app_document_page_lists_cited_by_and_tasks(corpus, searcher, tmp_path, monkeypatch):
+    import app
+
+    engine = app.Engine(corpus.parent / "index", corpus, tmp_path / "uploads")
+    monkeypatch.setattr(app, "ENGINE", engine)
+    engine.start()
+    engine.searcher()._encoder = searcher.encoder  # the fake model cannot be loaded by name
+    law = app.show_document("teacher_law.txt")
+    assert "被引用 Cited by（5 处）" in law and law.count('class="cited-item"') == 5
+    assert "某市2024年教育工作要点" in law and "（第三章第二十五条）" in law
+    assert "被引用" not in app.show_document("plan.txt") and "任务分工" not in app.show_document("plan.txt")
+    doc_pick, tabs = app.open_cited("teacher_law.txt")
+    assert doc_pick["value"] == "teacher_law.txt" and tabs.selected == "documents"
