@@ -132,7 +132,7 @@ element.addEventListener('click', (event) => {
     const box = document.querySelector('#open-doc textarea, #open-doc input');
     const button = document.querySelector('#open-doc-btn');
     if (box && button) {
-      box.value = link.dataset.doc;
+      box.value = link.dataset.doc + '\\n' + (link.dataset.clause || '');
       box.dispatchEvent(new Event('input', {bubbles: true}));
       setTimeout(() => button.click(), 50);
     }
@@ -242,6 +242,7 @@ details.cite[open] { background: var(--background-fill-secondary); border-radius
 .cited-by ul, .tasks ul { margin: .2rem 0 .4rem 1.2rem; padding: 0; }
 .task-lead { font-weight: 600; margin-top: .4rem; }
 .task-units { color: var(--body-text-color-subdued); font-size: .8rem; }
+.tree-clause.focus { background: #fef3c7; border-radius: 4px; }
 """
 
 EXAMPLES_SEARCH = ["积极发展普惠性学前教育", "落实“双减”政策，减轻学生作业负担", "教师队伍建设 师德师风"]
@@ -352,7 +353,9 @@ def do_similar(draft, k, year_from, year_to, issuer, level, source, lead=""):
 
 
 @friendly("")
-def show_document(source):
+def show_document(source, focus=""):
+    """A document's page: 被引用 (for a law), its tasks by lead unit (for a plan), its clause tree with
+    the clause ``focus`` (a cited article) marked."""
     if not source:
         return (
             '<div class="empty">在上方选择一份文件查看条款结构。Pick a document to see its clause tree.</div>'
@@ -370,17 +373,19 @@ def show_document(source):
         clauses = searcher.clauses_of(source)
         citing = cited_by(searcher, source)
     tasks = link_views.tasks_html(plan_tasks(clauses))
-    return link_views.cited_by_html(citing) + tasks + _views().clause_tree_html(document, clauses)
+    tree = _views().clause_tree_html(document, clauses, focus=focus or "")
+    return link_views.cited_by_html(citing) + tasks + tree
 
 
-def open_cited(source):
-    """A click on a cited document's link (on a card): open it in the documents tab."""
+def open_cited(target):
+    """A click on a cited document's link (on a card), ``source\\nclause_id``: open the document in the
+    documents tab with the cited article marked."""
     import gradio as gr
 
-    source = (source or "").strip()
-    if not source:
-        return gr.update(), gr.update()
-    return gr.update(value=source), gr.Tabs(selected="documents")
+    source, _, clause_id = (target or "").partition("\n")
+    if not source.strip():
+        return gr.update(), gr.update(), gr.update()
+    return gr.update(value=source.strip()), clause_id.strip(), gr.Tabs(selected="documents")
 
 
 def catalog_updates():
@@ -696,8 +701,9 @@ def build_ui():
         )
         gr.on([ask_btn.click, question.submit], do_ask, [question, ask_k, *filters], answer)
         wording_btn.click(do_similar, [draft, wording_k, *filters], precedents)
-        doc_pick.change(show_document, doc_pick, tree)
-        open_doc_btn.click(open_cited, open_doc, [doc_pick, tabs])
+        focus = gr.State("")
+        doc_pick.change(show_document, [doc_pick, focus], tree)
+        open_doc_btn.click(open_cited, open_doc, [doc_pick, focus, tabs])
 
         def on_table_select(evt: gr.SelectData):
             return pick_from_table(evt)

@@ -513,8 +513,11 @@ def document_meta_html(d: Document, n_clauses: int) -> str:
     )
 
 
-def clause_tree_html(document: Document, clauses: Sequence[Clause], preview: int = 60) -> str:
-    """The document's clause tree: headings as they open, then each clause (address, heading, first chars)."""
+def clause_tree_html(
+    document: Document, clauses: Sequence[Clause], preview: int = 60, focus: str = ""
+) -> str:
+    """The document's clause tree: headings as they open, then each clause (address, heading, first chars);
+    the clause whose id is ``focus`` (a cited article) is marked."""
     out = [document_meta_html(document, len(clauses)), '<div class="tree">']
     open_path: tuple[str, ...] = ()
     for c in clauses:
@@ -530,8 +533,9 @@ def clause_tree_html(document: Document, clauses: Sequence[Clause], preview: int
         own = (c.path[-1] if c.path else "").rstrip("…")
         cut = len(own) if own and flat.startswith(own) else 0  # the item's own heading, shown bold
         shown = snippet(flat, max(preview, cut + 20))
+        css = "tree-clause focus" if focus and c.clause_id == focus else "tree-clause"
         out.append(
-            f'<div class="tree-clause" style="--depth:{depth}" data-clause="{esc(c.clause_id)}">'
+            f'<div class="{css}" style="--depth:{depth}" data-clause="{esc(c.clause_id)}">'
             f'<span class="addr">{esc(clause_address(c))}</span><span class="tree-text">'
             f'<b class="tree-own">{esc(shown[:cut])}</b>{esc(shown[cut:])}</span></div>'
         )

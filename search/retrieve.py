@@ -19,13 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .filters import (
-    FilterColumns,
-    Filters,
-    QueryError,
-    lead_columns,
-    masks,
-)  # Filters, QueryError: re-exported
+# Filters and QueryError live in search.filters; callers import them from here as well
+from .filters import FilterColumns, Filters, QueryError, lead_columns, masks
 from .keyword import Tokenizer, char_bigrams, normalise
 from .records import Clause, Document, Hit
 from .store import EXACT_LIMIT, Store, check_model, clause_from_row, document_from_row, open_store

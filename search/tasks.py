@@ -33,7 +33,7 @@ _LABELS = {
         "协办单位",
         "协同单位",
     ),
-    DEADLINE: ("完成时限", "时间节点", "完成时间", "时限要求", "时限"),
+    DEADLINE: ("完成时限", "时间节点", "完成时间", "时限要求"),  # not a bare 时限: 办理时限：3个工作日
 }
 _KIND = {label: kind for kind, labels in _LABELS.items() for label in labels}
 _LABEL_RE = re.compile(
@@ -195,7 +195,7 @@ def _postfix(text: str) -> list[Assignment]:
         match = _POSTFIX_RE.fullmatch(inner)
         if not match or _LABEL_RE.search(inner):
             continue
-        lead = split_units(match.group("lead"))
+        lead = split_units(match.group("lead").strip().removeprefix("由"))
         if not lead or any(len(u) > 20 for u in lead):
             continue
         rest = split_units(match.group("rest") or "")
@@ -226,10 +226,19 @@ def table_header(line: str) -> dict[str, int] | None:
         return None
     columns = {}
     for i, cell in enumerate(cells):
-        kind = _KIND.get(cell.rstrip(":："))
+        kind = _header_kind(cell)
         if kind and kind not in columns:
             columns[kind] = i
     return {**columns, "cells": len(cells)} if LEAD in columns or RESPONSIBLE in columns else None
+
+
+def _header_kind(cell: str) -> str:
+    """The kind of a header cell: a label, maybe with a short note (牵头单位（部门）, 责任单位：)."""
+    cell = re.sub(r"\s+", "", cell)
+    for label in sorted(_KIND, key=len, reverse=True):
+        if cell.startswith(label) and len(cell) <= len(label) + 6:
+            return _KIND[label]
+    return ""
 
 
 def read_table_rows(text: str, header: dict[str, int] | None) -> tuple[list[Assignment], dict | None]:

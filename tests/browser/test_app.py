@@ -177,6 +177,27 @@ def test_hostile_document_renders_as_text(page, app_server):
     assert_not_pwned(page)
 
 
+def test_lead_filter_and_a_plans_tasks_by_lead_unit(page, screenshot):
+    """The lead-unit filter keeps the clauses 市财政局 leads (seed 002's 四（二）), and the plan's page lists
+    its tasks under each lead unit."""
+    page.fill("#lead-filter input", "市财政局")
+    page.keyboard.press("Enter")
+    open_tab(page, "检索 Search")
+    submit(page, "#search-query", "教育经费投入保障", "#search-btn")
+    page.wait_for_selector("#search-results .hit-card", timeout=WAIT_MS)
+    cards = page.locator("#search-results .hit-card")
+    assert cards.count() == 1 and "四（二）" in cards.first.locator(".hit-cite").inner_text()
+    assert "牵头 市财政局" in cards.first.locator(".hit-units").inner_text()
+    assert "牵头 市财政局" in page.inner_text("#search-results .summary")
+
+    open_tab(page, "文档 Documents")
+    page.get_by_role("gridcell", name="关于加快打造东北地区西北部区域教育中心的实施方案").click()
+    page.wait_for_selector("#doc-tree .tasks", timeout=WAIT_MS)
+    leads = page.locator("#doc-tree .task-lead").all_inner_texts()
+    assert leads == ["市教育局（8）", "市财政局（1）", "市委宣传部（1）", "市政府办（1）"]
+    screenshot(page, "tasks")
+
+
 def test_upload_saves_without_overwriting_and_indexes(page, app_server, tmp_path):
     """Two files with one name: both saved (the second renamed), indexed, and searchable at once."""
     first, second = tmp_path / "a" / "上传测试.txt", tmp_path / "b" / "上传测试.txt"

@@ -225,5 +225,11 @@ def test_app_document_page_lists_cited_by_and_tasks(corpus, searcher, tmp_path, 
     assert "被引用 Cited by（5 处）" in law and law.count('class="cited-item"') == 5
     assert "某市2024年教育工作要点" in law and "（第三章第二十五条）" in law
     assert "被引用" not in app.show_document("plan.txt") and "任务分工" not in app.show_document("plan.txt")
-    doc_pick, tabs = app.open_cited("teacher_law.txt")
-    assert doc_pick["value"] == "teacher_law.txt" and tabs.selected == "documents"
+    article = _clause(searcher, "teacher_law.txt", "第三章第二十五条").clause_id
+    doc_pick, focus, tabs = app.open_cited(f"teacher_law.txt\n{article}")  # what a click on the link sends
+    assert doc_pick["value"] == "teacher_law.txt" and focus == article and tabs.selected == "documents"
+    page = app.show_document("teacher_law.txt", focus)
+    assert (
+        page.count('class="tree-clause focus"') == 1
+        and f'focus" style="--depth:1" data-clause="{article}"' in page
+    )

@@ -135,6 +135,12 @@ def test_other_seeds_name_no_units(seeds):
             ("市教育局", "市财政局"),
             "",
         ),
+        (  # 由…牵头，…按职责分工负责
+            "7.完善控辍保学机制（由县教育局牵头，县财政局、县人社局按职责分工负责）",
+            ("县教育局",),
+            ("县财政局", "县人社局"),
+            "",
+        ),
         (  # two lead units, full-width colon with spaces, the next heading glued after
             "牵头单位： 省教育厅、省财政厅 责任单位： 各市（州）人民政府（四）加强师资队伍建设",
             ("省教育厅", "省财政厅"),
@@ -163,6 +169,7 @@ def test_prose_naming_no_label_gives_nothing():
         "相关责任单位要细化工作措施，分工协作。",
         "依托重要时间节点，配合相关部门加强宣传。",
         "由市教育局牵头组织实施，各县区按要求落实。",  # not a bracket of its own
+        "优化政务服务，办理时限：3个工作日。",  # a service's time limit, not a task's deadline
     ):
         assert read_assignments(text) == []
 
@@ -172,7 +179,7 @@ def _clause(seq: int, address: str, path: tuple[str, ...], text: str) -> Clause:
 
 
 def test_a_task_table_reads_each_row_under_its_header():
-    header = "序号\t重点任务\t牵头单位\t配合单位\t完成时限"
+    header = "序号\t重点任务\t牵头单位（部门）\t配合单位\t完成时限"
     clauses = [
         _clause(0, "三", ("三、重点任务分工",), f"三、重点任务分工\n{header}"),
         _clause(
