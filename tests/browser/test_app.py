@@ -190,9 +190,22 @@ def test_lead_filter_and_a_plans_tasks_by_lead_unit(page, screenshot):
     assert "牵头 市财政局" in cards.first.locator(".hit-units").inner_text()
     assert "牵头 市财政局" in page.inner_text("#search-results .summary")
 
-    open_tab(page, "文档 Documents")
-    page.get_by_role("gridcell", name="关于加快打造东北地区西北部区域教育中心的实施方案").click()
+    # a citation link (as a card shows for a cited law) opens its document, the cited clause marked; the
+    # shipped corpus cites no indexed law, so the link is the card's own plan and clause
+    card = cards.first
+    page.evaluate(
+        """([source, clause]) => {
+            const link = document.createElement('a');
+            Object.assign(link, {className: 'cite-link', href: '#', textContent: '《方案》'});
+            Object.assign(link.dataset, {doc: source, clause: clause});
+            document.querySelector('#search-results .hit-card').appendChild(link);
+        }""",
+        [card.get_attribute("data-source"), card.get_attribute("data-clause")],
+    )
+    page.click("#search-results a.cite-link")
     page.wait_for_selector("#doc-tree .tasks", timeout=WAIT_MS)
+    assert page.get_by_role("tab", name="文档 Documents").get_attribute("aria-selected") == "true"
+    assert "四（二）" in page.inner_text("#doc-tree .tree-clause.focus")
     leads = page.locator("#doc-tree .task-lead").all_inner_texts()
     assert leads == ["市教育局（8）", "市财政局（1）", "市委宣传部（1）", "市政府办（1）"]
     screenshot(page, "tasks")
