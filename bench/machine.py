@@ -12,7 +12,7 @@ from pathlib import Path
 
 def machine() -> dict:
     """Cores, memory, CPU model, whether it has VNNI, and the int8 weights the export uses on it."""
-    from search.onnx_encoder import needs_reduced_range
+    from search.onnx_export import needs_reduced_range
 
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
