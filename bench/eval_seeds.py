@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from dataclasses import asdict, replace
@@ -21,7 +20,7 @@ from search.census import census
 from search.encoder import load_encoder
 from search.retrieve import Searcher
 
-ROOT = Path(__file__).resolve().parents[1]
+from machine import ROOT, provenance
 
 LEGS = {
     "bm25": dict(dense=0.0, keyword=1.0, document=0.0, pairs=0.0),
@@ -86,14 +85,13 @@ def main() -> None:
     print(f"census terms exact: {sum(census_ok.values())}/{len(census_ok)}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "date": time.strftime("%Y-%m-%d"),
-        "cores": os.cpu_count(),
+        **provenance("eval_seeds.py"),
         "weights": asdict(default),
         "results": results,
         "census_exact": census_ok,
         "build_seconds": round(build_seconds, 1),
     }
-    args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

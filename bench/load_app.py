@@ -28,8 +28,9 @@ a census must report the judged number of plans, an answer must contain its know
 clause. An empty result (what the app returns after a user error) therefore counts as a failure.
 
 Exit code 0 only when every request succeeded; 1 when any failed; 2 when the app could not be started.
-``--quick`` (4 clients x 5 s, every 4th request a census or an ask; bench/results/app_load-quick.json)
-is what CI can afford. Nothing here asserts timings.
+``--quick`` (4 clients x 5 s, every 4th request a census or an ask) is what CI can afford. Only the default
+run (gradio_client, 20 clients x 60 s) writes bench/results/app_load.json; ``--quick`` and
+``--transport http`` write to bench/out/ unless ``--output`` says otherwise. Nothing here asserts timings.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ import html
 import json
 import math
 import os
-import platform
 import re
 import signal
 import socket
@@ -56,9 +56,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from machine import provenance, relative
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED_QUERIES = ROOT / "bench" / "seed_queries.jsonl"
 RESULTS = ROOT / "bench" / "results"
+OUT = ROOT / "bench" / "out"  # runs other than the recorded one
 START_TIMEOUT_S = 180.0
 WARMUP_TIMEOUT_S = 300.0  # the first query waits for the model and index to finish loading
 
@@ -137,7 +140,9 @@ class Report:
     loadavg_before: list[float]
     loadavg_after: list[float]
     error_samples: list[dict[str, Any]] = field(default_factory=list)
-    index: str = ""
+    index: str = ""  # relative to the checkout
+    date: str = ""
+    commit: str = ""
     machine: dict[str, Any] = field(default_factory=dict)
     command: str = ""
     records: list[Record] = field(default_factory=list, repr=False)  # every request; not in the JSON
@@ -563,13 +568,8 @@ def run(args: argparse.Namespace) -> Report:
         loadavg_before=loadavg_before,
         loadavg_after=loadavg_after,
         error_samples=[{k: v for k, v in asdict(r).items() if k != "hits"} for r in failures[:20]],
-        index=str(index),
-        machine={
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        command=" ".join(["bench/load_app.py", *args.argv]),
+        index=relative(index),
+        **provenance("load_app.py", args.argv),
         records=records,
     )
     if failures:
@@ -639,8 +639,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--output",
         type=Path,
         default=None,
-        help="JSON report (default: bench/results/app_load.json; -http and -quick are added to the name "
-        "for --transport http and --quick)",
+        help="JSON report (default: bench/results/app_load.json; bench/out/app_load-http.json or "
+        "-quick.json for --transport http or --quick)",
     )
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -650,7 +650,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.extra_every = 4 if args.quick else 10
     if args.output is None:
         suffix = ("-http" if args.transport == "http" else "") + ("-quick" if args.quick else "")
-        args.output = RESULTS / f"app_load{suffix}.json"
+        args.output = (OUT if suffix else RESULTS) / f"app_load{suffix}.json"
     if args.clients < 1 or args.duration <= 0 or args.max_requests < 1 or args.extra_every < 0:
         parser.error("--clients, --duration and --max-requests must be positive, --extra-every at least 0")
     args.argv = argv

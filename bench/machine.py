@@ -1,18 +1,25 @@
 """What a benchmark ran on, recorded beside its figures: the same code runs ~2× apart on the CPUs this
-project meets (int8 speed depends on VNNI), and a shared VM lends its cores to others at times."""
+project meets (int8 speed depends on VNNI), and a shared VM lends its cores to others at times. Every
+result file starts with :func:`provenance` (date, commit, machine, command) and names files by
+:func:`relative` paths, so it says what produced it without naming this machine's folders."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import re
+import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> dict:
     """Cores, memory, CPU model, whether it has VNNI, and the int8 weights the export uses on it."""
-    from search.onnx_encoder import needs_reduced_range
+    from search.onnx_export import needs_reduced_range
 
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
@@ -50,3 +57,35 @@ def steal_share(before: list[int], after: list[int]) -> float | None:
         return None
     spent = [b - a for a, b in zip(before, after, strict=True)]
     return round(spent[7] / max(1, sum(spent)), 3)
+
+
+def commit() -> str:
+    """The checkout's commit (short hash), with "+changes" when tracked files differ from it; "" outside
+    git: a figure is reproducible only from the code that measured it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return head + ("+changes" if changed else "")
+
+
+def relative(path: Path | str) -> str:
+    """``path`` relative to the checkout (``corpus``, ``../shared/benchmarks/ncp``), as result files
+    record it: the same on every machine, and no folder of this one."""
+    return os.path.relpath(Path(path).resolve(), ROOT)
+
+
+def provenance(script: str, argv: Sequence[str] | None = None) -> dict:
+    """The fields every result file opens with: when, at which commit, on what, by which command."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(),
+        "command": " ".join([".venv/bin/python", f"bench/{script}", *args]),
+    }

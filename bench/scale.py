@@ -17,13 +17,12 @@ What is real and what is synthetic (also written into the JSON under "notes"):
   and projected. Indexes are written with ``search.store.write_generation`` from a ``BuildPayload``.
 - Queries: real NCP questions, encoded by the real encoder on every timed call.
 
-Writes bench/results/scale.json (scale-quick.json with --quick, or --out).
+Writes bench/results/scale.json (bench/out/scale-quick.json with --quick, or --out).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import json
 import math
@@ -47,7 +46,7 @@ from search.pipeline import READER_VERSIONS
 from search.retrieve import Filters, Searcher, faiss_search
 from search.store import BuildPayload, manifest_base, write_generation
 
-from machine import cpu_times, machine, steal_share
+from machine import cpu_times, provenance, relative, steal_share
 from scale_corpus import MemoTokenizer, Pool, ScaleCorpus, generate, load_pool, synth_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +181,7 @@ def measure_build_throughput(encoder, corpus: Path, workdir: Path) -> tuple[dict
     shutil.rmtree(index_dir, ignore_errors=True)
     n = len(texts)
     result = {
-        "corpus": str(corpus),
+        "corpus": relative(corpus),
         "documents": len(parsed),
         "clauses": n,
         "embedded_by_build": report.embedded,
@@ -221,12 +220,11 @@ def cached_encode(
     if missing or seed:
         np.savez(cache, keys=np.array(list(known)), vectors=np.stack(list(known.values())).astype(np.float32))
     vectors = np.array([known[k] for k in keys], dtype=np.float32).reshape(len(keys), encoder.dim)
-    shown = cache.relative_to(ROOT) if cache.is_relative_to(ROOT) else cache
     return vectors, {
         "texts": len(keys),
         "encoded_now": len(missing),
         "encode_s": round(encode_s, 2),
-        "cache": str(shown),
+        "cache": relative(cache),
     }
 
 
@@ -777,9 +775,8 @@ def run(
 ) -> dict:
     started = time.perf_counter()
     result: dict = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        **provenance("scale.py", []),  # main() records the command it was run with
         "mode": "quick" if quick else "full",
-        "machine": machine(),
         "load_avg_start": load_avg(),
     }
     if encoder_factory is None:
@@ -1048,9 +1045,11 @@ def main(argv: list[str] | None = None) -> int:
         hnsw_budget_s=args.hnsw_budget,
         log=lambda msg: print(msg, file=sys.stderr, flush=True),
     )
+    args_given = sys.argv[1:] if argv is None else argv
+    result["command"] = " ".join([".venv/bin/python", "bench/scale.py", *args_given])
     if waited:
         result["wait_quiet"] = waited
-    out = args.out or RESULTS_DIR / ("scale-quick.json" if args.quick else "scale.json")
+    out = args.out or (OUT_DIR / "scale-quick.json" if args.quick else RESULTS_DIR / "scale.json")
     if args.merge and out.is_file():
         result = merge(json.loads(out.read_text(encoding="utf-8")), result)
     out.parent.mkdir(parents=True, exist_ok=True)

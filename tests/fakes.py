@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-# The fields the issue promises on every hit object (CLI --json and the Python API alike).
+# The fields promised on every hit object (CLI --json and the Python API alike).
 HIT_CONTRACT = {
     "source",
     "title",

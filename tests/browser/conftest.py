@@ -8,6 +8,7 @@ stays fast; without it the build embeds everything (about a minute on two cores)
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,6 @@ apply_offline_env()
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 START_TIMEOUT_S = 120
 READY_TEXT = "份文件"  # the status line once the index is loaded
 
@@ -133,14 +133,25 @@ def page(browser, app_server):
 SHOT_MAX_HEIGHT = 1500  # long result pages are cut here: enough to show the tab, small enough for git
 
 
+def screenshot_dir(tmp_path_factory) -> Path:
+    """Where screenshots go: a temporary folder, so a test run leaves the checkout as it found it, unless
+    POLICY_SEARCH_SCREENSHOTS names a folder (relative to the checkout), as scripts/screenshots.sh does
+    to refresh docs/screenshots/."""
+    named = os.environ.get("POLICY_SEARCH_SCREENSHOTS")
+    folder = ROOT / named if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
-def screenshot():
-    """``screenshot(page, name)`` saves the page (top SHOT_MAX_HEIGHT pixels) to docs/screenshots/NAME.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(tmp_path_factory):
+    """``screenshot(page, name)`` saves the page (top SHOT_MAX_HEIGHT pixels) as NAME.png in
+    :func:`screenshot_dir`."""
+    folder = screenshot_dir(tmp_path_factory)
 
     def take(page, name: str) -> Path:
         height = min(SHOT_MAX_HEIGHT, page.evaluate("document.documentElement.scrollHeight"))
-        path = SCREENSHOTS / f"{name}.png"
+        path = folder / f"{name}.png"
         page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": height})
         return path
 

@@ -94,7 +94,12 @@ def test_census_lists_exactly_the_plans_that_mention_the_term(page, app_server, 
     bars = page.locator("#census-chart g.bar")
     values = [int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())]
     assert sum(values) == sum(expected.values())
-    assert page.locator("#census-chart svg rect").first.bounding_box()["height"] >= 0
+    boxes = [bars.nth(i).locator("rect").bounding_box() for i in range(bars.count())]
+    heights = [box["height"] if box else 0.0 for box in boxes]  # a zero-height bar has no box
+    tallest = max(heights)
+    assert tallest > 0
+    for value, height in zip(values, heights, strict=True):  # drawn to scale: height ∝ mentions
+        assert height == pytest.approx(tallest * value / max(values), abs=1.0)
 
     with page.expect_download() as download:
         page.click("#census-csv")

@@ -76,7 +76,13 @@ def test_similar_json(seed_index):
     groups = json.loads(
         run("similar", "督促各地落实乡村教师支持计划", "--index", str(seed_index), "--json").stdout
     )
-    assert groups and groups[0]["clauses"][0]["shared"] is not None
+    years = [g["year"] or 9999 for g in groups]
+    assert groups and years == sorted(years)  # precedents oldest first
+    marked = [(c["text"], c["shared"]) for g in groups for c in g["clauses"] if c["shared"]]
+    assert marked  # the seed plans carry this wording
+    for text, spans in marked:  # each mark is a run of at least 4 characters the draft also has
+        assert all(b - a >= 4 and text[a:b] in "督促各地落实乡村教师支持计划" for a, b in spans)
+    assert any("乡村教师支持计划" in text[a:b] for text, spans in marked for a, b in spans)
 
 
 @pytest.mark.parametrize(

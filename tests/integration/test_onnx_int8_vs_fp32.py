@@ -1,11 +1,10 @@
 """The onnxruntime int8 encoder (multilingual-e5-small-int8) against the torch fp32 encoder of the same
 model, on the shipped plans: vectors, retrieval, prompts, order, and the index's model check.
 
-Thresholds are measured values with a margin. int8 vs fp32 cosine, measured with every MatMul int8 and
-the feed-forward output smoothed (export version 2): the 193 clauses of the shipped plans (as embedded,
-title and headings included) mean 0.99863, min 0.99805; the 300 benchmark clauses of
-bench/encode_throughput.py mean 0.99871, min 0.99740. (Export version 1, feed-forward output in float32:
-0.99920 / 0.99886 and 0.99926 / 0.99848, at 27% lower throughput.)
+Thresholds are measured values with a margin. int8 vs fp32 cosine, with every MatMul int8 and the
+feed-forward output smoothed: the 193 clauses of the shipped plans (as embedded, title and headings
+included) mean 0.99863, min 0.99805; the 300 benchmark clauses of bench/encode_throughput.py mean
+0.99871, min 0.99740.
 """
 
 from __future__ import annotations

@@ -6,15 +6,14 @@ import json
 import re
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from shared_data import NCP_CORPUS, require
 
 from search.clauses import MAX_CHARS, chunk_document, cn_to_int, find_markers
 from search.pipeline import ParsedDoc, parse_corpus, parse_raw
 from search.records import Clause, LoadProblem, RawDoc
 
-NCP_CORPUS = Path("/work/shared/benchmarks/ncp/corpus.jsonl")
 CN = "一二三四五六七八"
 
 
@@ -450,8 +449,8 @@ def test_chunk_document_of_an_empty_text_is_empty(seeds):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not NCP_CORPUS.is_file(), reason="NCP benchmark corpus not present")
 def test_ncp_corpus_parses_into_bounded_non_empty_clauses():
+    require(NCP_CORPUS, "the NCP benchmark corpus")
     expected_ids = [json.loads(line)["docid"] for line in NCP_CORPUS.open(encoding="utf-8")]
     items = list(parse_corpus(NCP_CORPUS))
     assert [i for i in items if isinstance(i, LoadProblem)] == []

@@ -11,7 +11,8 @@ import struct
 import numpy as np
 import pytest
 
-from search.encoder import ModelLoadError, SentenceTransformerEncoder, length_batches, load_encoder
+from search.batching import length_batches
+from search.encoder import ModelLoadError, SentenceTransformerEncoder, load_encoder
 from search.models import e5small
 
 

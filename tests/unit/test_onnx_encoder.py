@@ -1,6 +1,7 @@
-"""Fast checks of the onnxruntime int8 encoder without the real model: a tiny random BERT directory laid
-out like the assembled one (export, fusion, quantisation, agreement with transformers), the cache, and
-the encoder's batching, order and prompts over a fake session and tokenizer."""
+"""Fast checks of the int8 export and the onnxruntime encoder without the real model: a tiny random
+BERT directory laid out like the assembled one (export, fusion, quantisation, agreement with
+transformers), the cache, and the encoder's batching, order and prompts over a fake session and
+tokenizer."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from search import encoder as encoder_mod
-from search import onnx_encoder
+from search import onnx_encoder, onnx_export
 from search.models import e5small
 
 HIDDEN, HEADS, FFN, LAYERS, VOCAB, POSITIONS = 32, 2, 64, 2, 100, 64
@@ -69,7 +70,7 @@ def test_torch_bert_matches_transformers_bert_model(tiny_dir):
     with torch.no_grad():
         hidden = reference(input_ids=ids, attention_mask=mask).last_hidden_state
         expected = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-        ours = onnx_encoder.load_torch_bert(tiny_dir)(ids, mask)
+        ours = onnx_export.load_torch_bert(tiny_dir)(ids, mask)
     assert torch.allclose(ours, expected, atol=1e-5)
 
 
@@ -77,9 +78,9 @@ def test_smoothing_scales_the_ffn_output_weights_without_changing_the_float_mode
     import torch
 
     ids, mask = random_batch()
-    plain = onnx_encoder.load_torch_bert(tiny_dir)
-    smoothed = onnx_encoder.load_torch_bert(tiny_dir)
-    onnx_encoder.smooth_ffn_output(smoothed, onnx_encoder.calibration_ids(tiny_dir))
+    plain = onnx_export.load_torch_bert(tiny_dir)
+    smoothed = onnx_export.load_torch_bert(tiny_dir)
+    onnx_export.smooth_ffn_output(smoothed, onnx_export.calibration_ids(tiny_dir))
     with torch.no_grad():
         assert torch.allclose(smoothed(ids, mask), plain(ids, mask), atol=1e-5)
     for layer, before in zip(smoothed.layers, plain.layers, strict=True):
@@ -90,7 +91,7 @@ def test_smoothing_scales_the_ffn_output_weights_without_changing_the_float_mode
 @pytest.fixture(scope="module")
 def tiny_int8(tiny_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("export")
-    stats = onnx_encoder.export_int8(tiny_dir, work / "int8.onnx", workdir=work)
+    stats = onnx_export.export_int8(tiny_dir, work / "int8.onnx", workdir=work)
     return work / "int8.onnx", stats
 
 
@@ -110,7 +111,7 @@ def test_int8_graph_agrees_with_torch_and_ignores_padding(tiny_dir, tiny_int8):
 
     ids, mask = random_batch()
     with torch.no_grad():
-        expected = onnx_encoder.load_torch_bert(tiny_dir)(ids, mask).numpy()
+        expected = onnx_export.load_torch_bert(tiny_dir)(ids, mask).numpy()
     session = onnx_encoder.make_session(tiny_int8[0], threads=1)
     feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
     got = session.run([onnx_encoder.OUTPUT], feed)[0]
@@ -121,7 +122,7 @@ def test_int8_graph_agrees_with_torch_and_ignores_padding(tiny_dir, tiny_int8):
 
 
 def test_encoder_on_tiny_model_end_to_end(tiny_dir, monkeypatch, tmp_path):
-    monkeypatch.setattr(onnx_encoder, "int8_model_path", lambda d: tmp_path / "onnx" / "model-int8-x.onnx")
+    monkeypatch.setattr(onnx_export, "int8_model_path", lambda d: tmp_path / "onnx" / "model-int8-x.onnx")
     enc = onnx_encoder.load_int8_encoder("tiny-int8", threads=1, model_dir=tiny_dir)
     texts = ["abc", "query about things", "a" * 40, "zz"]
     out = enc.encode_passages(texts)
@@ -217,13 +218,13 @@ def test_int8_model_is_exported_once_and_rebuilt_when_the_key_changes(monkeypatc
         out.write_bytes(b"onnx")
         return {}
 
-    monkeypatch.setattr(onnx_encoder, "export_int8", fake_export)
-    first = onnx_encoder.ensure_int8_model(tmp_path)
-    assert first.read_bytes() == b"onnx" and first.parent == tmp_path / onnx_encoder.ONNX_DIRNAME
-    assert onnx_encoder.ensure_int8_model(tmp_path) == first and len(calls) == 1
+    monkeypatch.setattr(onnx_export, "export_int8", fake_export)
+    first = onnx_export.ensure_int8_model(tmp_path)
+    assert first.read_bytes() == b"onnx" and first.parent == tmp_path / onnx_export.ONNX_DIRNAME
+    assert onnx_export.ensure_int8_model(tmp_path) == first and len(calls) == 1
     assert "one-time" in capsys.readouterr().err
-    monkeypatch.setattr(onnx_encoder, "EXPORT_VERSION", onnx_encoder.EXPORT_VERSION + 1)
-    second = onnx_encoder.ensure_int8_model(tmp_path)
+    monkeypatch.setattr(onnx_export, "EXPORT_VERSION", onnx_export.EXPORT_VERSION + 1)
+    second = onnx_export.ensure_int8_model(tmp_path)
     assert second != first and len(calls) == 2
     assert sorted(p.name for p in second.parent.iterdir()) == [second.name]  # stale key and temp gone
 
@@ -233,10 +234,10 @@ def test_failed_export_leaves_nothing_behind(monkeypatch, tmp_path):
         out.write_bytes(b"half")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(onnx_encoder, "export_int8", broken_export)
+    monkeypatch.setattr(onnx_export, "export_int8", broken_export)
     with pytest.raises(RuntimeError):
-        onnx_encoder.ensure_int8_model(tmp_path)
-    assert list((tmp_path / onnx_encoder.ONNX_DIRNAME).iterdir()) == []
+        onnx_export.ensure_int8_model(tmp_path)
+    assert list((tmp_path / onnx_export.ONNX_DIRNAME).iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -250,7 +251,7 @@ def test_failed_export_leaves_nothing_behind(monkeypatch, tmp_path):
     ],
 )
 def test_seven_bit_weights_only_where_the_cpu_saturates(cpuinfo, machine, reduced):
-    assert onnx_encoder.needs_reduced_range(cpuinfo, machine) is reduced
+    assert onnx_export.needs_reduced_range(cpuinfo, machine) is reduced
 
 
 def test_reduce_range_keeps_the_weights_to_seven_bits(tiny_dir, tmp_path):
@@ -259,7 +260,7 @@ def test_reduce_range_keeps_the_weights_to_seven_bits(tiny_dir, tmp_path):
 
     def weight_range(reduce_range: bool) -> tuple[int, int]:
         out = tmp_path / f"int8-{reduce_range}.onnx"
-        onnx_encoder.export_int8(tiny_dir, out, workdir=tmp_path, reduce_range=reduce_range)
+        onnx_export.export_int8(tiny_dir, out, workdir=tmp_path, reduce_range=reduce_range)
         graph = onnx.load(str(out)).graph
         weights = {node.input[1] for node in graph.node if node.op_type == "MatMulInteger"}
         values = [numpy_helper.to_array(t) for t in graph.initializer if t.name in weights]
@@ -273,16 +274,16 @@ def test_reduce_range_keeps_the_weights_to_seven_bits(tiny_dir, tmp_path):
 
 
 def test_key_depends_on_cpu_need_for_seven_bit_weights(monkeypatch, tmp_path):
-    monkeypatch.setattr(onnx_encoder, "needs_reduced_range", lambda: False)
-    full = onnx_encoder.int8_model_path(tmp_path)
-    monkeypatch.setattr(onnx_encoder, "needs_reduced_range", lambda: True)
-    assert onnx_encoder.int8_model_path(tmp_path) != full
+    monkeypatch.setattr(onnx_export, "needs_reduced_range", lambda: False)
+    full = onnx_export.int8_model_path(tmp_path)
+    monkeypatch.setattr(onnx_export, "needs_reduced_range", lambda: True)
+    assert onnx_export.int8_model_path(tmp_path) != full
 
 
 def test_key_depends_on_assembly_marker(monkeypatch, tmp_path):
-    before = onnx_encoder.int8_model_path(tmp_path)
+    before = onnx_export.int8_model_path(tmp_path)
     monkeypatch.setattr(e5small, "FORMAT_VERSION", e5small.FORMAT_VERSION + 1)
-    assert onnx_encoder.int8_model_path(tmp_path) != before
+    assert onnx_export.int8_model_path(tmp_path) != before
 
 
 # ---- wiring into load_encoder ---------------------------------------------------------------------
