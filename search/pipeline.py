@@ -13,6 +13,7 @@ from pathlib import Path
 from .clauses import CHUNKER_VERSION, chunk_document
 from .clean import clean_text
 from .keyword import KEYWORD_VERSION
+from .limits import MAX_CLAUSES, LoadError
 from .load import iter_corpus
 from .metadata import METADATA_VERSION, build_document, read_catalog
 from .records import Clause, Document, LoadProblem, RawDoc
@@ -74,4 +75,15 @@ def parse_corpus(root: Path) -> Iterator[ParsedDoc | LoadProblem]:
         if not parsed.clauses:
             yield LoadProblem(item.source, "no text left after cleaning: nothing to index")
             continue
+        try:
+            check_clauses(parsed)
+        except LoadError as err:
+            yield LoadProblem(item.source, str(err))
+            continue
         yield parsed
+
+
+def check_clauses(parsed: ParsedDoc) -> None:
+    """Refuse a document with more clauses than a build should embed for one file (each costs about
+    50 ms on two cores); the character limit alone lets a file of very short lines through."""
+    MAX_CLAUSES.check("document has", len(parsed.clauses))
