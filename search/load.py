@@ -22,7 +22,16 @@ from .ofd import PAGE_BREAK, read_ofd
 from .office import read_docx, read_word97
 from .records import LoadProblem, RawDoc
 
-__all__ = ["LoadError", "decode_bytes", "iter_corpus", "load_file", "load_jsonl", "read_docx", "read_pdf"]
+__all__ = [
+    "LoadError",
+    "decode_bytes",
+    "iter_corpus",
+    "load_file",
+    "load_jsonl",
+    "read_docx",
+    "read_pdf",
+    "repair_cjk",
+]
 
 TEXT_EXTS = {".txt", ".md"}
 HTML_EXTS = {".html", ".htm"}
@@ -213,17 +222,27 @@ def read_pdf(path: Path, budget: Budget | None = None) -> str:
     return f"\n{PAGE_BREAK}\n".join(page.strip("\n") for page in pages)
 
 
-# PDF fonts often map common ideographs to their look-alike radicals (⽂ U+2F42 for 文, ⼯ for 工):
-# the page looks right, but search and counts would miss the word; NFKC maps each back
-_RADICALS = re.compile("[\u2f00-\u2fd5\u2e9f\u2ef3]")
-_SPACED_HAN = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
+# PDF fonts often map common ideographs to look-alike radicals (⽂ U+2F42 for 文, ⻓ U+2ED3 for 长):
+# the page looks right, but search and counts would miss the word. Kangxi radicals have compatibility
+# decompositions (NFKC); the simplified forms of the supplement block do not, so they are listed.
+_RADICALS = re.compile("[\u2f00-\u2fd5\u2e9d-\u2ef3]")
+_SUPPLEMENT = dict(
+    zip(
+        "\u2e9d\u2e9f\u2ea0\u2ec4\u2ec5\u2ec6\u2ec9\u2ecb\u2ed3\u2ed4\u2ed8\u2ed9\u2eda\u2edb\u2edc"
+        "\u2ee2\u2ee3\u2ee5\u2ee6\u2ee7\u2ee8\u2ee9\u2eea\u2eec\u2eee\u2ef0\u2ef3",
+        "月母民西见角贝车长门青韦页风飞马骨鱼鸟卤麦黄黾齐齿龙龟",
+        strict=True,
+    )
+)
+# a letter-spaced title (某 市 教 育 局 文 件): three or more single ideographs, each a space apart
+_SPACED_RUN = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff](?: [\u4e00-\u9fff]){2,}(?![\u4e00-\u9fff])")
 
 
 def repair_cjk(text: str) -> str:
-    """Undo two artefacts of PDF text extraction: radicals standing for ideographs, and single spaces
-    between ideographs where a title was letter-spaced (某 市 教 育 局 文 件); Chinese puts none there."""
-    text = _RADICALS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    return _SPACED_HAN.sub("", text)
+    """Undo two artefacts of PDF text extraction: radicals standing for ideographs, and the spaces of a
+    letter-spaced line; spaces between words (夺命阿水 文档编号) are kept."""
+    text = _RADICALS.sub(lambda m: _SUPPLEMENT.get(m.group(), unicodedata.normalize("NFKC", m.group())), text)
+    return _SPACED_RUN.sub(lambda m: m.group().replace(" ", ""), text)
 
 
 def _tail(path: Path, size: int) -> bytes:

@@ -31,6 +31,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PROLOG_BYTES = 64 * 1024  # an XML part's declaration and root tag come long before this
 _ELEMENT_START = re.compile(rb"<[A-Za-z_]")
 _RESAVE = "re-save it from Word or WPS as .docx"
+_AS_DOCX = "save it as .docx"
 
 
 def check_zip(path: Path, kind: str) -> zipfile.ZipFile:
@@ -145,7 +146,7 @@ def read_word97(path: Path, budget: Budget | None = None) -> tuple[str, str]:
         return "", "html"  # the caller reads it as a web page
     if not head.startswith(OLE_MAGIC):
         kind = "an RTF file" if head.startswith(b"{\\rtf") else "not a Word 97-2003 or WPS file"
-        raise LoadError(f"{kind} under a {path.suffix} name: open it in Word or WPS and save it as .docx")
+        raise LoadError(f"{kind} under a {path.suffix} name: open it in Word or WPS and {_AS_DOCX}")
     antiword = shutil.which("antiword")
     if antiword is None:
         raise LoadError(
@@ -158,14 +159,23 @@ def read_word97(path: Path, budget: Budget | None = None) -> tuple[str, str]:
             return docbook_text(done.stdout), "doc"
         except Exception:  # antiword wrote XML lxml cannot read: the plain-text reader may still do
             pass
-    reason = _first_line(done.stderr) or f"antiword exit status {done.returncode}"
+    reason = _first_line(done.stderr).replace(str(path), path.name) or f"exit status {done.returncode}"
     catdoc = shutil.which("catdoc")
     if catdoc is not None:
         plain = run_tool([catdoc, "-d", "utf-8", "-w", str(path)], budget)
-        if plain.returncode == 0 and plain.stdout.strip():
-            return _utf8_with_pairs(plain.stdout), "doc"
-        reason += f"; catdoc: {_first_line(plain.stderr) or 'no text'}"
-    raise LoadError(f"cannot read this Word 97-2003 file ({reason}): open it in Word or WPS, save as .docx")
+        text = _utf8_with_pairs(plain.stdout) if plain.returncode == 0 else ""
+        if text.strip() and _mostly_text(text):
+            return text, "doc"
+    raise LoadError(
+        f"cannot read this Word 97-2003 file (antiword: {reason}): open it in Word or WPS, save as .docx"
+    )
+
+
+def _mostly_text(text: str) -> bool:
+    """catdoc prints whatever a damaged container holds: replacement and control characters in more
+    than a tenth of it mean garbage, not a plan."""
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t\f"))
+    return bad <= 0.1 * len(text)
 
 
 def run_tool(command: list[str], budget: Budget) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ import pytest
 from benchmod import bench_module
 
 from search import office
-from search.load import iter_corpus, load_file
+from search.load import iter_corpus, load_file, repair_cjk
 from search.pipeline import parse_corpus, parse_raw
 from search.records import LoadProblem, RawDoc
 
@@ -220,7 +220,13 @@ def test_official_pdf_reads_header_numbers_pages_and_cc_block(tmp_path, official
     assert [line for line in lines if line.startswith("— ")] == [f"— {n} —" for n in range(1, pages + 1)]
     assert lines[-3] == "抄送：市委办公室，市人大常委会办公室。"
     assert lines[-2].split() == ["某市教育局办公室", "2024年3月1日印发"]  # the font's space may differ
-    assert all(ch < "\u2f00" or ch > "\u2fd5" for ch in "".join(lines))
+    assert not [ch for ch in "".join(lines) if "\u2e80" <= ch <= "\u2fdf"]  # no radicals for ideographs
+
+
+def test_radicals_and_letter_spacing_from_pdf_fonts_are_undone_and_word_spaces_kept():
+    assert repair_cjk("某 市 教 育 局 ⽂ 件") == "某市教育局文件"
+    assert repair_cjk("增⻓极，人⺠，第1⻚，⼊学") == "增长极，人民，第1页，入学"
+    assert repair_cjk("上传人:夺命阿水 文档编号 中 国 a b c") == "上传人:夺命阿水 文档编号 中 国 a b c"
 
 
 def test_official_pdf_through_the_pipeline_keeps_every_item(tmp_path, official_pdf):
