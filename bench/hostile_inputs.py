@@ -90,6 +90,19 @@ def zip_bomb_docx(paragraphs: int, pad: int = 3000) -> bytes:
     return buffer.getvalue()
 
 
+def lying_sizes_docx(paragraphs: int) -> bytes:
+    """``zip_bomb_docx`` whose central directory declares document.xml to be 1 byte."""
+    source = zipfile.ZipFile(io.BytesIO(zip_bomb_docx(paragraphs)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            out.writestr(info.filename, source.read(info))
+        for info in out.filelist:
+            if info.filename == "word/document.xml":
+                info.file_size = 1  # written into the central directory at close
+    return buffer.getvalue()
+
+
 def entity_bomb_docx() -> bytes:
     """A .docx whose document.xml defines a billion-laughs entity and uses it in a paragraph."""
     xml = (

@@ -57,14 +57,9 @@ def test_zip_member_sizes_are_counted_not_trusted(make_corpus, monkeypatch):
     """Declared sizes can be small while the members inflate past the limit: the real count stops it."""
     monkeypatch.setenv("POLICY_SEARCH_MAX_UNZIPPED_MB", "2")
     monkeypatch.setenv("POLICY_SEARCH_MAX_ZIP_RATIO", "100000")
-    bomb = bytearray(hostile.zip_bomb_docx(1000))
-    # rewrite document.xml's declared size (zip64 extra field in both headers) to 1 byte
-    size = 3 * 1000 * 1000
-    for start in range(len(bomb) - 8):
-        if int.from_bytes(bomb[start : start + 8], "little") in range(size, size + 200_000):
-            bomb[start : start + 8] = (1).to_bytes(8, "little")
-    reason = _refused(make_corpus, "liar.docx", bytes(bomb), env=None)
-    assert "damaged zip member" in reason or "over the limit" in reason
+    liar = hostile.lying_sizes_docx(1000)  # document.xml declared as 1 byte, inflating to 3 MB
+    reason = _refused(make_corpus, "liar.docx", liar, env=None)
+    assert reason.startswith("damaged zip member word/document.xml (Bad CRC-32")
 
 
 def test_a_zip_of_too_many_members_is_refused(make_corpus, monkeypatch):
@@ -99,6 +94,13 @@ def test_pdf_characters_are_bounded_while_extracting(make_corpus, monkeypatch):
     monkeypatch.setenv("POLICY_SEARCH_MAX_CHARS", "100")
     reason = _refused(make_corpus, "pages.pdf", hostile.many_pages_pdf(50), env="POLICY_SEARCH_MAX_CHARS")
     assert reason.startswith("document has more than")
+
+
+def test_docx_characters_are_bounded_while_reading_paragraphs(make_corpus, monkeypatch):
+    monkeypatch.setenv("POLICY_SEARCH_MAX_CHARS", "5000")
+    data = hostile.docx_bytes(["1、推进学前教育普惠发展。"] * 2500)
+    reason = _refused(make_corpus, "long.docx", data, env="POLICY_SEARCH_MAX_CHARS")
+    assert reason.startswith("document has more than 14,000 characters, over the limit of 5,000")
 
 
 def test_text_over_the_character_limit_is_refused_without_decoding(make_corpus, monkeypatch):
