@@ -124,19 +124,24 @@ def _numbers(text: str | None) -> list[float]:
 
 
 def _glyphs(root) -> list[_Glyphs]:
-    """Every TextCode under a page or template, at its absolute position."""
+    """Every TextCode under a page or template, at its absolute position in mm.
+
+    Positions are relative to the object's Boundary, through its CTM when it has one (a producer may
+    draw text in points and scale it), so objects drawn either way still sort into the same lines.
+    """
     out = []
     for obj in _children(root, "TextObject"):
         box = _numbers(obj.get("Boundary")) or [0.0, 0.0]
-        size = (_numbers(obj.get("Size")) or [3.5])[0]
+        a, b, c, d, e, f = ctm if len(ctm := _numbers(obj.get("CTM"))) == 6 else (1, 0, 0, 1, 0, 0)
+        size = (_numbers(obj.get("Size")) or [3.5])[0] * abs(d or 1)
         for code in _children(obj, "TextCode"):
             text = code.text or ""
             if not text.strip():
                 continue
-            x = box[0] + (_numbers(code.get("X")) or [0.0])[0]
-            y = box[1] + (_numbers(code.get("Y")) or [0.0])[0]
+            x0, y0 = (_numbers(code.get("X")) or [0.0])[0], (_numbers(code.get("Y")) or [0.0])[0]
+            x, y = box[0] + a * x0 + c * y0 + e, box[1] + b * x0 + d * y0 + f
             deltas = _deltas(code.get("DeltaX"))
-            width = sum(deltas) + size if deltas else len(text) * size
+            width = (sum(deltas) * abs(a or 1) + size) if deltas else len(text) * size
             out.append(_Glyphs(x, y, size, text, width))
     return out
 

@@ -6,7 +6,9 @@ and tiny-doc.txt (the text each holds); OFD packages and PDFs are made by the te
 
 from __future__ import annotations
 
+import io
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -134,6 +136,21 @@ def test_ofd_text_codes_on_one_baseline_join_without_spaces(tmp_path):
     path = tmp_path / "chars.ofd"
     path.write_bytes(hostile.ofd_bytes([chars]))
     assert load_file(path).text == "推进义务教育优质均衡发展"
+
+
+def test_ofd_objects_drawn_in_points_through_a_ctm_sort_with_the_others(tmp_path):
+    # the second line is drawn in points (1 pt = 0.3528 mm) and scaled by its CTM: y 80 mm = 226.8 pt
+    scaled = (
+        '<ofd:TextObject ID="50" Boundary="0 0 210 297" Size="16" CTM="0.3528 0 0 0.3528 0 0">'
+        '<ofd:TextCode X="85" Y="226.8">2、第二行。</ofd:TextCode></ofd:TextObject>'
+    )
+    page = hostile.ofd_bytes([[(30, 60, "1、第一行。"), (30, 100, "3、第三行。")]])
+    xml = zipfile.ZipFile(io.BytesIO(page)).read("Doc_0/Pages/Page_0/Content.xml").decode()
+    path = tmp_path / "ctm.ofd"
+    path.write_bytes(
+        hostile.ofd_bytes([[]], content_xml={0: xml.replace("</ofd:Layer>", scaled + "</ofd:Layer>")})
+    )
+    assert load_file(path).text == "1、第一行。\n2、第二行。\n3、第三行。"
 
 
 ESCAPING_DOCUMENT = '<Document><Pages><Page BaseLoc="../../../../etc/passwd"/></Pages></Document>'
