@@ -35,6 +35,9 @@ __all__ = [
 
 TEXT_EXTS = {".txt", ".md"}
 HTML_EXTS = {".html", ".htm"}
+# how files become text; recorded in every manifest (2: .doc, .wps and .ofd read; PDF pages marked
+# with a "\f" line; radicals a PDF font stands in for ideographs mapped back)
+LOADER_VERSION = "2"
 WORD97_EXTS = {".doc", ".wps"}  # Word 97-2003 and Kingsoft WPS: the same OLE container
 SUPPORTED = TEXT_EXTS | HTML_EXTS | WORD97_EXTS | {".docx", ".ofd", ".pdf", ".jsonl"}
 MAX_FILE_BYTES = 200 * 1024 * 1024
