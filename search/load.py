@@ -1,34 +1,49 @@
-"""Load plan files into RawDoc records: txt/md, docx, pdf, saved web pages and JSONL corpora.
+"""Load plan files into RawDoc records: txt/md, docx, doc/wps, ofd, pdf, saved web pages, JSONL corpora.
 
 Every failure is turned into a LoadProblem with a one-line reason, so one bad file never stops the
-rest of a corpus from loading, and nothing is ever written back into the corpus folder.
+rest of a corpus from loading, and nothing is ever written back into the corpus folder. Every file is
+read within the bounds of search.limits (characters, pages, zip contents, seconds).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
+import re
+import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from .errors import UserError
+from .limits import MAX_CHARS, MAX_PAGES, Budget, LoadError
+from .ofd import PAGE_BREAK, read_ofd
+from .office import read_docx, read_word97
 from .records import LoadProblem, RawDoc
+
+__all__ = [
+    "LoadError",
+    "decode_bytes",
+    "iter_corpus",
+    "load_file",
+    "load_jsonl",
+    "read_docx",
+    "read_pdf",
+    "repair_cjk",
+]
 
 TEXT_EXTS = {".txt", ".md"}
 HTML_EXTS = {".html", ".htm"}
-SUPPORTED = TEXT_EXTS | HTML_EXTS | {".docx", ".pdf", ".jsonl"}
+# how files become text; recorded in every manifest (2: .doc, .wps and .ofd read; PDF pages marked
+# with a "\f" line; radicals a PDF font stands in for ideographs mapped back)
+LOADER_VERSION = "2"
+WORD97_EXTS = {".doc", ".wps"}  # Word 97-2003 and Kingsoft WPS: the same OLE container
+SUPPORTED = TEXT_EXTS | HTML_EXTS | WORD97_EXTS | {".docx", ".ofd", ".pdf", ".jsonl"}
 MAX_FILE_BYTES = 200 * 1024 * 1024
 JSONL_META = ("title", "issuer", "region", "level", "year", "doc_number", "date")
 SKIP_NAMES = {"catalog.csv", "README.md"}
 UNDECODABLE = "cannot decode the text (tried UTF-8, GB18030/GBK, UTF-16): re-save the file as UTF-8"
-
-
-class LoadError(UserError, ValueError):
-    """A file that cannot be read; the message names the reason and what to do."""
 
 
 def iter_corpus(root: Path) -> Iterator[RawDoc | LoadProblem]:
@@ -85,7 +100,7 @@ def _load_any(path: Path, rel: str, root: Path) -> Iterator[RawDoc | LoadProblem
 
 
 def load_file(path: Path, source: str | None = None) -> RawDoc:
-    """Load one non-JSONL file; raises LoadError with a readable reason."""
+    """Load one non-JSONL file within the reading limits; raises LoadError with a readable reason."""
     path = Path(path)
     source = source or path.name
     size = path.stat().st_size
@@ -93,18 +108,34 @@ def load_file(path: Path, source: str | None = None) -> RawDoc:
         raise LoadError("empty file: nothing to index")
     if size > MAX_FILE_BYTES:
         raise LoadError(f"file is {size // 2**20} MB, over the {MAX_FILE_BYTES // 2**20} MB limit: split it")
-    ext = path.suffix.lower()
-    if ext == ".docx":
-        text, fmt = read_docx(path), "docx"
-    elif ext == ".pdf":
-        text, fmt = read_pdf(path), "pdf"
-    elif ext in HTML_EXTS:
-        text, fmt = html_to_text(decode_bytes(path.read_bytes())), "html"
-    else:
-        text, fmt = decode_bytes(path.read_bytes()), ext.lstrip(".")
+    text, fmt = _read(path, path.suffix.lower(), size, Budget())
     if not text.strip():
         raise LoadError(f"no text found in this {fmt} file")
+    MAX_CHARS.check("document has", len(text))
     return RawDoc(source=source, text=text, fmt=fmt)
+
+
+def _read(path: Path, ext: str, size: int, budget: Budget) -> tuple[str, str]:
+    """The text of one file and the format it was read as."""
+    if ext == ".docx":
+        return read_docx(path, budget), "docx"
+    if ext in WORD97_EXTS:
+        text, fmt = read_word97(path, budget)
+        if fmt != "html":
+            return text, fmt
+        ext = ".html"  # a web page saved under a .doc name
+    if ext == ".ofd":
+        return read_ofd(path, budget), "ofd"
+    if ext == ".pdf":
+        return read_pdf(path, budget), "pdf"
+    # no encoding spends more than four bytes on a character: a larger file cannot fit the limit
+    if size > 4 * MAX_CHARS.value():
+        raise MAX_CHARS.refuse("document has more than", size // 4)
+    text = decode_bytes(path.read_bytes())
+    budget.check()
+    if ext in HTML_EXTS:
+        return html_to_text(text), "html"
+    return text, ext.lstrip(".")
 
 
 def decode_bytes(data: bytes) -> str:
@@ -165,43 +196,56 @@ def _is_plan_char(ch: str) -> bool:
     )
 
 
-def read_docx(path: Path) -> str:
-    """Paragraphs and table cells of a .docx, in document order."""
-    import docx  # python-docx; imported here so text-only use never pays for it
-
-    if not zipfile.is_zipfile(path):
-        raise LoadError("not a valid .docx (not a zip package): re-save it from Word or WPS")
-    with zipfile.ZipFile(path) as package:
-        if "word/document.xml" not in package.namelist():
-            raise LoadError(
-                "a zip file but not a Word document (no word/document.xml): re-save it from Word or WPS"
-            )
-    try:
-        document = docx.Document(str(path))
-    except Exception as err:  # python-docx raises several unrelated types for broken packages
-        raise LoadError(f"broken .docx ({type(err).__name__}): re-save it from Word or WPS") from err
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(lines)
-
-
-def read_pdf(path: Path) -> str:
-    """Text layer of a PDF; scanned PDFs have none and are reported, not silently skipped."""
+def read_pdf(path: Path, budget: Budget | None = None) -> str:
+    """Text layer of a PDF, pages separated by a line holding only "\\f"; scanned PDFs have no text
+    layer and are reported, not silently skipped. Pages are counted before any is read."""
     from pypdf import PdfReader
 
+    budget = budget or Budget()
     if b"%%EOF" not in _tail(path, 2048):
         raise LoadError("truncated PDF (no %%EOF end marker): download or export it again")
     try:
         reader = PdfReader(str(path))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        MAX_PAGES.check("PDF has", len(reader.pages))
+        pages, chars = [], 0
+        for page in reader.pages:
+            budget.check()
+            pages.append(repair_cjk(page.extract_text() or ""))
+            chars += len(pages[-1])
+            MAX_CHARS.check("document has more than", chars)
+    except LoadError:
+        raise
     except Exception as err:  # pypdf raises many unrelated types for malformed files
         raise LoadError(f"broken PDF ({type(err).__name__}: {err}): re-export it") from err
-    text = "\n".join(pages)
-    if not text.strip():
-        raise LoadError("PDF has no text layer (a scan?): run OCR on it first")
-    return text
+    if not any(page.strip() for page in pages):
+        raise LoadError(
+            f"PDF has no text layer on any of its {len(pages)} pages (a scan?): run OCR on it first "
+            "(e.g. ocrmypdf -l chi_sim) or index the source document instead"
+        )
+    return f"\n{PAGE_BREAK}\n".join(page.strip("\n") for page in pages)
+
+
+# PDF fonts often map common ideographs to look-alike radicals (⽂ U+2F42 for 文, ⻓ U+2ED3 for 长):
+# the page looks right, but search and counts would miss the word. Kangxi radicals have compatibility
+# decompositions (NFKC); the simplified forms of the supplement block do not, so they are listed.
+_RADICALS = re.compile("[\u2f00-\u2fd5\u2e9d-\u2ef3]")
+_SUPPLEMENT = dict(
+    zip(
+        "\u2e9d\u2e9f\u2ea0\u2ec4\u2ec5\u2ec6\u2ec9\u2ecb\u2ed3\u2ed4\u2ed8\u2ed9\u2eda\u2edb\u2edc"
+        "\u2ee2\u2ee3\u2ee5\u2ee6\u2ee7\u2ee8\u2ee9\u2eea\u2eec\u2eee\u2ef0\u2ef3",
+        "月母民西见角贝车长门青韦页风飞马骨鱼鸟卤麦黄黾齐齿龙龟",
+        strict=True,
+    )
+)
+# a letter-spaced title (某 市 教 育 局 文 件): three or more single ideographs, each a space apart
+_SPACED_RUN = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff](?: [\u4e00-\u9fff]){2,}(?![\u4e00-\u9fff])")
+
+
+def repair_cjk(text: str) -> str:
+    """Undo two artefacts of PDF text extraction: radicals standing for ideographs, and the spaces of a
+    letter-spaced line; spaces between words (夺命阿水 文档编号) are kept."""
+    text = _RADICALS.sub(lambda m: _SUPPLEMENT.get(m.group(), unicodedata.normalize("NFKC", m.group())), text)
+    return _SPACED_RUN.sub(lambda m: m.group().replace(" ", ""), text)
 
 
 def _tail(path: Path, size: int) -> bytes:
@@ -276,6 +320,8 @@ def _jsonl_record(record: object, ids: set[str]) -> RawDoc | str:
     text = record.get("text")
     if ident is None or not isinstance(text, str) or not text.strip():
         return "needs an 'id' (or 'docid') and a non-empty 'text'"
+    if len(text) > MAX_CHARS.value():
+        return str(MAX_CHARS.refuse("document has", len(text)))
     if str(ident) in ids:
         return f"id '{ident}' is used by an earlier line: skipped (ids must be unique)"
     ids.add(str(ident))

@@ -13,14 +13,16 @@ from pathlib import Path
 from .clauses import CHUNKER_VERSION, chunk_document
 from .clean import clean_text
 from .keyword import KEYWORD_VERSION
+from .limits import MAX_CLAUSES, LoadError
 from .links import LINKS_VERSION, with_cites
-from .load import iter_corpus
+from .load import LOADER_VERSION, iter_corpus
 from .metadata import METADATA_VERSION, build_document, read_catalog
 from .records import Clause, Document, LoadProblem, RawDoc
 from .tasks import TASKS_VERSION, assign_tasks
 
 # how the same files become documents, clauses and indexed words; recorded in every manifest
 READER_VERSIONS = {
+    "loader_version": LOADER_VERSION,
     "chunker_version": CHUNKER_VERSION,
     "metadata_version": METADATA_VERSION,
     "keyword_version": KEYWORD_VERSION,
@@ -84,4 +86,15 @@ def parse_corpus(root: Path, prefix: str = "") -> Iterator[ParsedDoc | LoadProbl
         if not parsed.clauses:
             yield LoadProblem(parsed.document.source, "no text left after cleaning: nothing to index")
             continue
+        try:
+            check_clauses(parsed)
+        except LoadError as err:
+            yield LoadProblem(item.source, str(err))
+            continue
         yield parsed
+
+
+def check_clauses(parsed: ParsedDoc) -> None:
+    """Refuse a document with more clauses than a build should embed for one file (each costs about
+    50 ms on two cores); the character limit alone lets a file of very short lines through."""
+    MAX_CLAUSES.check("document has", len(parsed.clauses))
