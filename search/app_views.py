@@ -547,8 +547,9 @@ def clause_tree_html(
 
 # ---- uploads -------------------------------------------------------------------------------------
 
-UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+UPLOAD_TYPES = (".txt", ".md", ".docx", ".doc", ".wps", ".ofd", ".pdf", ".html", ".htm")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word-97 and WPS files are OLE2 compound files
 _RESERVED_NAMES = {"catalog.csv", "readme.md"}  # the loader skips these names, so an upload must not use them
 
 
@@ -572,6 +573,10 @@ def check_upload(path: Path, name: str, limit: int = MAX_UPLOAD_BYTES) -> str:
         head = handle.read(8192)
     if ext == ".docx" and not head.startswith(b"PK\x03\x04"):
         raise UploadRejected(f"{name}: 不是有效的 .docx 文件 (not a Word document)")
+    if ext == ".ofd" and not head.startswith(b"PK\x03\x04"):
+        raise UploadRejected(f"{name}: 不是有效的 OFD 文件 (not an OFD package)")
+    if ext in (".doc", ".wps") and not head.startswith(_OLE2_MAGIC) and not head.startswith(b"PK\x03\x04"):
+        raise UploadRejected(f"{name}: 不是有效的 Word 97/WPS 文件 (not a Word-97 compound file)")
     if ext == ".pdf" and b"%PDF-" not in head[:1024]:
         raise UploadRejected(f"{name}: 不是有效的 PDF 文件 (not a PDF)")
     if ext in (".txt", ".md", ".html", ".htm"):

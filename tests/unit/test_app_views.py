@@ -278,13 +278,18 @@ def test_check_upload_accepts_supported_files(tmp_path):
     assert v.check_upload(write(tmp_path / "b", b"\xff\xfe" + "计划".encode("utf-16-le")), "p.md") == ".md"
     assert v.check_upload(write(tmp_path / "c", b"PK\x03\x04rest"), "p.docx") == ".docx"
     assert v.check_upload(write(tmp_path / "d", b"%PDF-1.7\n"), "p.pdf") == ".pdf"
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"
+    assert v.check_upload(write(tmp_path / "e", ole2), "p.doc") == ".doc"
+    assert v.check_upload(write(tmp_path / "f", ole2), "p.WPS") == ".wps"
+    assert v.check_upload(write(tmp_path / "g", b"PK\x03\x04rest"), "p.ofd") == ".ofd"
 
 
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [("p.exe", b"MZ", "unsupported"), ("p", b"x", "unsupported"), ("p.txt", b"", "empty"),
      ("p.docx", b"not a zip", "Word"), ("p.pdf", b"<html>", "PDF"), ("p.txt", b"ab\x00cd", "binary"),
-     ("p.html", b"PK\x03\x04", "binary"), ("p.txt", b"x" * 11, "too large")],
+     ("p.html", b"PK\x03\x04", "binary"), ("p.txt", b"x" * 11, "too large"), ("p.doc", b"plain", "Word-97"),
+     ("p.wps", b"%PDF-1.7", "Word-97"), ("p.ofd", b"<ofd/>", "OFD")],
 )  # fmt: skip
 def test_check_upload_rejects_with_a_reason(tmp_path, name, data, reason):
     with pytest.raises(v.UploadRejected, match=reason):
