@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .keyword import normalise
 from .records import Clause, Document, clause_json, document_json
 from .retrieve import Filters, QueryError, Searcher
 from .store import clause_from_row, document_from_row
+
+SQL_BATCH = 500  # documents read per SQL query
 
 MAX_TERM_CHARS = 100
 
@@ -50,18 +54,46 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
     if len(needle) > MAX_TERM_CHARS:
         raise QueryError(f"term is {len(needle)} characters: a census term is at most {MAX_TERM_CHARS}")
     filters = filters or Filters()
-    where, args = filters.sql()
-    rows = searcher.store.db.execute(
-        f"SELECT * FROM documents WHERE instr(norm_text, ?) AND {where} ORDER BY year IS NULL, year, source",
-        [needle, *args],
-    ).fetchall()
-    mentions = [_mention(searcher, row, needle, filters) for row in rows]
+    backend = getattr(searcher.store, "backend", None)  # a store served by search.backends
+    if backend is not None:
+        mentions = _backend_mentions(searcher, backend, needle, filters)
+    else:
+        where, args = filters.sql()
+        order = "ORDER BY year IS NULL, year, source"
+        rows = searcher.store.db.execute(
+            f"SELECT * FROM documents WHERE instr(norm_text, ?) AND {where} {order}", [needle, *args]
+        ).fetchall()
+        mentions = [_mention(searcher, row, needle, filters) for row in rows]
     mentions = [m for m in mentions if m.count]  # a clause filter can leave a document no mention
     docs, counts = Counter(), Counter()
     for m in mentions:
         docs[m.document.year or 0] += 1
         counts[m.document.year or 0] += m.count
     return Census(term.strip(), mentions, dict(sorted(docs.items())), dict(sorted(counts.items())))
+
+
+def _backend_mentions(searcher: Searcher, backend, needle: str, filters: Filters) -> list[Mention]:
+    """The census on a backend: which documents hold the term and how often, by the backend's
+    exhaustive scan; their records and clauses from the local store, in the local order."""
+    if filters.lead:
+        raise QueryError("a census by lead unit (--lead) runs on the local backend only: leave it out here")
+    _, doc_mask = searcher.masks(filters)
+    counts = backend.scan(needle, None if doc_mask is None else np.flatnonzero(doc_mask))
+    rows = []
+    found = sorted(counts)
+    for at in range(0, len(found), SQL_BATCH):
+        chunk = found[at : at + SQL_BATCH]
+        marks = ",".join("?" * len(chunk))
+        rows += searcher.store.db.execute(
+            f"SELECT *, doc_row FROM documents WHERE doc_row IN ({marks})", chunk
+        )
+    rows.sort(key=lambda r: (r[5] is None, r[5] or 0, r[0]))  # year IS NULL, year, source
+    mentions = []
+    for row in rows:
+        mention = _mention(searcher, row[:-1], needle, filters)
+        mention.count = counts[row[-1]]
+        mentions.append(mention)
+    return mentions
 
 
 def _mention(searcher: Searcher, row: tuple, needle: str, filters: Filters) -> Mention:

@@ -208,6 +208,25 @@ class KeywordIndex:
         weights = None if mask is None else mask.astype(np.float32)
         return np.asarray(self._bm25.get_scores(known, weight_mask=weights), dtype=np.float32)
 
+    def query_weights(self, tokens: list[str]) -> dict[int, float]:
+        """Token id -> how often the query holds it, for tokens the index knows. A row's score is the
+        inner product of these with its :meth:`row_weights` (bm25s adds a repeated query token once
+        per occurrence), which is how an engine holding sparse vectors reproduces this index exactly."""
+        vocab = self._bm25.vocab_dict
+        return {int(vocab[t]): float(n) for t, n in Counter(tokens).items() if t in vocab}
+
+    def row_weights(self):
+        """Each row's BM25 term weights as (token ids, weights) arrays, in row order: bm25s keeps them
+        precomputed per (row, token), so they are read, not recomputed."""
+        from scipy.sparse import csc_matrix
+
+        s = self._bm25.scores
+        matrix = csc_matrix((s["data"], s["indices"], s["indptr"]), shape=(self.size, len(s["indptr"]) - 1))
+        rows = matrix.tocsr()
+        for r in range(self.size):
+            a, b = rows.indptr[r], rows.indptr[r + 1]
+            yield rows.indices[a:b], rows.data[a:b]
+
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder), show_progress=False)
 
