@@ -270,13 +270,17 @@ def mentions(term, year, issuer, level, source, lead, index_dir, as_json, backen
 @INDEX_OPTION
 @MODEL_OPTION
 @JSON_OPTION
+@_backend_option
 @friendly_errors
-def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_json) -> None:
+def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_json, backend) -> None:
     """Answer QUESTION with sentences cited to their clauses."""
     from .answer import ask as answer_question
 
     result = answer_question(
-        _searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source, lead)
+        _searcher(index_dir, model, backend),
+        question,
+        k=k,
+        filters=_filters(year, issuer, level, source, lead),
     )
     if as_json:
         _print_json(result.to_json())
@@ -293,13 +297,14 @@ def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_jso
 @INDEX_OPTION
 @MODEL_OPTION
 @JSON_OPTION
+@_backend_option
 @friendly_errors
-def similar(text, k, year, issuer, level, source, lead, index_dir, model, as_json) -> None:
+def similar(text, k, year, issuer, level, source, lead, index_dir, model, as_json, backend) -> None:
     """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
     from .wording import similar as find_similar
 
     groups = find_similar(
-        _searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source, lead)
+        _searcher(index_dir, model, backend), text, k=k, filters=_filters(year, issuer, level, source, lead)
     )
     if as_json:
         _print_json([g.to_json() for g in groups])
