@@ -31,20 +31,21 @@ class DenseLeg:
         self.ntotal = len(clause_doc)
 
     def search(self, vectors: np.ndarray, depth: int, params=None) -> tuple[np.ndarray, np.ndarray]:
-        where = None if params is None else self.where(selected(params.sel, self.ntotal))
+        where = None if params is None else clause_where(selected(params.sel, self.ntotal), self.clause_doc)
         rows, scores = self.backend.dense_search(vectors[0], depth, where)
         out_rows = np.full((1, depth), -1, dtype=np.int64)
         out_scores = np.full((1, depth), -np.inf, dtype=np.float32)
         out_rows[0, : len(rows)], out_scores[0, : len(rows)] = rows[:depth], scores[:depth]
         return out_scores, out_rows
 
-    def where(self, mask: np.ndarray) -> Where:
-        """The allowed rows as whole documents when the mask is exactly some documents' clauses (every
-        filter but a lead unit's), else as the rows themselves."""
-        docs = np.unique(self.clause_doc[mask])
-        if np.array_equal(mask, np.isin(self.clause_doc, docs)):
-            return Where(docs=docs)
-        return Where(rows=np.flatnonzero(mask))
+
+def clause_where(mask: np.ndarray, clause_doc: np.ndarray) -> Where:
+    """Allowed clause rows as whole documents when the mask is exactly some documents' clauses (every
+    filter but a lead unit's: a short expression), else as the rows themselves."""
+    docs = np.unique(clause_doc[mask])
+    if np.array_equal(mask, np.isin(clause_doc, docs)):
+        return Where(docs=docs)
+    return Where(rows=np.flatnonzero(mask))
 
 
 def selected(selector, n: int) -> np.ndarray:
@@ -55,12 +56,17 @@ def selected(selector, n: int) -> np.ndarray:
 
 class KeywordLeg:
     """A keyword index's ``scores(tokens, mask)`` served by a backend: the local index only turns the
-    query's tokens into ids (its vocabulary is the build's)."""
+    query's tokens into ids (its vocabulary is the build's).
 
-    def __init__(self, index: KeywordIndex, backend: IndexBackend, leg: str) -> None:
+    The whole score array is exact while at most MAX_TOPK (16,384) rows match the query; past that the
+    weakest matches read 0, which matters only for a row the dense leg pools. The seam in the Searcher
+    should ask the backend for the pooled rows' scores instead (a filter on their ids)."""
+
+    def __init__(self, index: KeywordIndex, backend: IndexBackend, leg: str, clause_doc: np.ndarray) -> None:
         self.index = index
         self.backend = backend
         self.leg = leg
+        self.clause_doc = clause_doc
         self.size = index.size
 
     def scores(self, tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
@@ -70,8 +76,11 @@ class KeywordLeg:
             return out
         where = None
         if mask is not None:
-            allowed = np.flatnonzero(mask)
-            where = Where(rows=allowed) if self.leg == "clauses" else Where(docs=allowed)
+            where = (
+                clause_where(mask, self.clause_doc)
+                if self.leg == "clauses"
+                else Where(docs=np.flatnonzero(mask))
+            )
         rows, scores = self.backend.keyword_scores(self.leg, weights, self.size, where)
         out[rows] = scores
         return out if mask is None else out * mask
@@ -115,7 +124,7 @@ def backend_store(store: Store, backend: IndexBackend) -> BackendStore:
     values = {f.name: getattr(store, f.name) for f in fields(store) if f.init}
     values["faiss_index"] = DenseLeg(backend, clause_doc)
     for leg in LEGS:
-        values[f"bm25_{leg}"] = KeywordLeg(getattr(store, f"bm25_{leg}"), backend, leg)
+        values[f"bm25_{leg}"] = KeywordLeg(getattr(store, f"bm25_{leg}"), backend, leg, clause_doc)
     return BackendStore(**values, backend=backend)
 
 
