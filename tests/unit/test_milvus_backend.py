@@ -270,3 +270,21 @@ def test_sparse_weights_reproduce_bm25_scores(pair):
     dotted = np.array([sum(weights.get(int(i), 0.0) * w for i, w in zip(*row, strict=True))
                        for row in index.row_weights()], dtype=np.float32)  # fmt: skip
     np.testing.assert_allclose(dotted, index.scores(tokens), rtol=1e-5, atol=1e-6)
+
+
+def test_hnsw_collection_records_its_parameters_and_ranks_like_flat(pair, tmp_path, lite, monkeypatch):
+    """Above EXACT_LIMIT the dense field gets HNSW with the local index's parameters (recorded); on a
+    corpus this small its walk at ef 512 visits every node, so the ranking stays the exact one."""
+    from search.backends import milvus
+
+    local, _, _, _ = pair
+    monkeypatch.setattr(milvus, "EXACT_LIMIT", 10)
+    encoder = HashEncoder()
+    build_index(CORPUS, tmp_path / "index", encoder, backend=lite)
+    record = read_manifest(current_generation(tmp_path / "index"))["backend"]
+    assert record["dense_index"] == {
+        "type": "hnsw", "metric": "IP", "M": 32, "ef_construction": 200, "ef_search": 512,
+    }  # fmt: skip
+    served = open_searcher(tmp_path / "index", encoder=encoder, backend="milvus", uri=lite.uri)
+    for query in SEED_QUERIES[:8]:
+        assert_same_ranking(served, local, query)
