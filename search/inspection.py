@@ -7,7 +7,7 @@ from pathlib import Path
 from .pipeline import parse_corpus
 from .records import LoadProblem
 
-FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
+FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date", "effective_date")
 
 
 def inspect_file(path: Path) -> dict:

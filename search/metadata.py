@@ -16,12 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from .clean import Cleaned
+from .law_metadata import LawMetadata, read_law_metadata
 from .records import Document, RawDoc
 
-FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
-# bump whenever the same text would be given other metadata (1: indexes from before it was recorded;
-# 2: titles of flattened notices, cited 文号s and closing dates, 3 December 2026)
-METADATA_VERSION = "2"
+FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date", "effective_date")
+# bump whenever the same text would be given other metadata (a manifest without one reads as 1)
+METADATA_VERSION = "3"
 CATALOG_NAME = "catalog.csv"
 
 _ORG_SUFFIXES = "局|厅|委员会|委|部|办公室|办|政府|中心|署|院|会"
@@ -270,6 +270,8 @@ def read_metadata(cleaned: Cleaned) -> dict[str, tuple[object, str]]:
     """Every field the text itself supports, each with its provenance."""
     text, header = cleaned.text, cleaned.header
     lines = text.split("\n")
+    if law := read_law_metadata(lines):
+        return _law_fields(law, header, text)
     found: dict[str, tuple[object, str]] = {}
     title = find_title(lines)
     if title:
@@ -290,6 +292,25 @@ def read_metadata(cleaned: Cleaned) -> dict[str, tuple[object, str]]:
     if issuer:
         found["issuer"] = (issuer, "read")
     return found
+
+
+def _law_fields(law: LawMetadata, header: dict[str, str], text: str) -> dict[str, tuple[object, str]]:
+    """A law's fields from its title and history line; its place only from its title or issuer (a law's
+    text speaks of every level of government, not of its own), and level 国家 for a national law."""
+    issuer = header.get("发布机构") or header.get("发文机关") or law.issuer
+    doc_number = header.get("文号") or header.get("发文字号") or _own_doc_number(text)
+    values: dict[str, object] = {
+        "title": law.title,
+        "issuer": issuer,
+        "date": law.date,
+        "year": int(law.date[:4]) if law.date else None,
+        "effective_date": law.effective_date,
+        "doc_number": doc_number,
+        "region": find_region(law.title, issuer, ""),
+    }
+    if law.national and not values["region"]:
+        values["level"] = "国家"
+    return {name: (value, "read") for name, value in values.items() if value not in ("", None)}
 
 
 def find_title(lines: list[str]) -> str:

@@ -25,7 +25,7 @@ from .records import Clause, Document, Hit
 from .store import EXACT_LIMIT, Store, check_model, clause_from_row, document_from_row, open_store
 
 MAX_QUERY_CHARS = 2000
-LEVELS = ("省", "市", "县", "区")
+LEVELS = ("国家", "省", "市", "县", "区")
 PASSAGE_CHARS = 800  # a hit's passage: its clause plus neighbours, at most this long (the NCP metric's)
 DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
 METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
@@ -73,7 +73,7 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     issuer: str = ""  # substring of issuer, region or title
-    level: str = ""  # 省 / 市 / 县 / 区
+    level: str = ""  # 国家 / 省 / 市 / 县 / 区
     source: str = ""  # substring of the source path or id
 
     @classmethod
