@@ -231,10 +231,12 @@ def _heading(text: str, marker: Marker, end: int) -> str:
 
 def chunk_document(doc: Document) -> list[Clause]:
     """All clauses of a document, in reading order, by the reader of its genre: a law (第X条 articles at
-    line starts, 编/章/节 headings) or a plan (一、 （一） 1、 … items)."""
-    from .laws import chunk_law, reads_as_law  # the law reader builds on this module's parts
+    line starts, 编/章/节 headings), an amendment (一、 items naming the articles they change) or a plan
+    (一、 （一） 1、 … items)."""
+    from .laws import law_chunker  # the law readers build on this module's parts
 
-    return chunk_law(doc) if reads_as_law(doc.text) else chunk_plan(doc)
+    chunker = law_chunker(doc.text)
+    return chunker(doc) if chunker else chunk_plan(doc)
 
 
 def chunk_plan(doc: Document) -> list[Clause]:

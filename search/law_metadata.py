@@ -122,9 +122,9 @@ def body_name(body: str) -> str:
     if "主席令" in body:
         return ""
     before, _, quoted = body.partition("《")
-    name = _ORDER_RE.sub("", _SESSION_RE.sub("", before)).strip().strip("，,")
+    name = _ORDER_RE.sub("", _SESSION_RE.sub("", before)).strip().strip("，,")  # 国务院令第372号
     name = re.sub(r"^(?:根据|经|由)", "", name)
-    if name.startswith("中华人民共和国") and len(name) > len("中华人民共和国"):
+    if "令" in before and name.startswith("中华人民共和国") and len(name) > len("中华人民共和国"):
         name = name.removeprefix("中华人民共和国")
     if not name and "关于" in quoted:
         name = quoted.partition("关于")[0]

@@ -13,6 +13,7 @@ many lines match: enough articles at line starts, outnumbering a plan's 一、 i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .clauses import CN, HEAD_CHARS, cn_to_int, to_clauses, windows
@@ -26,7 +27,10 @@ RANKS = {"编": 0, "分编": 1, "章": 2, "节": 3}
 _HEAD_RE = re.compile(rf"^第(?P<n>[{NUM}]+)(?P<kind>分编|编|章|节)(?:\s+(?P<title>\S.*))?$")
 # an article: 第七条, 第十七条之一; the gap after it tells an article from a sentence citing one
 _ARTICLE_RE = re.compile(rf"^第(?P<n>[{NUM}]+)条(?:之(?P<sub>[{CN}]+))?(?P<gap>\s*)")
-_PLAN_ITEM_RE = re.compile(rf"^[{CN}]+[、．.]")
+_PLAN_ITEM_RE = re.compile(rf"^(?P<n>[{CN}]+)[、．.]")
+# an amendment's item names the article it changes and how: 第一百六十二条后增加一条, 将第八条修改为
+_CHANGE_RE = re.compile(rf"第[{NUM}]+条.{{0,60}}?(?:修改为|改为|增加|删去|删除|补充)|(?:修改为|删去)")
+CHANGE_SPAN = 80  # the change is named at the item's start
 _CONTENTS_RE = re.compile(r"^目\s*录$")
 _ARTICLE_HEAD_END = re.compile(r"[。；;：:！？?]")
 
@@ -36,6 +40,15 @@ class _Line:
     start: int
     end: int
     text: str
+
+
+def law_chunker(text: str) -> Callable[[Document], list[Clause]] | None:
+    """The reader for a law (articles) or an amendment (numbered changes), None for any other text."""
+    if reads_as_law(text):
+        return chunk_law
+    if reads_as_amendment(text):
+        return chunk_amendment
+    return None
 
 
 def reads_as_law(text: str) -> bool:
@@ -48,6 +61,39 @@ def reads_as_law(text: str) -> bool:
         elif _PLAN_ITEM_RE.match(line):
             plan_items += 1
     return articles >= MIN_ARTICLES and articles > plan_items
+
+
+def reads_as_amendment(text: str) -> bool:
+    """Whether the text is an amendment or amending decision: at least two 一、 items at line starts,
+    most of them naming an article and a change (一、第一百六十二条后增加一条…, 二、将第八条修改为…)."""
+    items = [line for line, _ in _amendment_items(_lines(text))]
+    changes = sum(1 for line in items if _CHANGE_RE.search(line.text[:CHANGE_SPAN]))
+    return len(items) >= 2 and changes * 2 > len(items)
+
+
+def chunk_amendment(doc: Document) -> list[Clause]:
+    """One clause per numbered change (一、二、…), with everything it quotes: the article it inserts, its
+    paragraphs and items; the lines before the first change are the preamble."""
+    text = doc.text
+    lines = _lines(text)
+    items = _amendment_items(lines)
+    if not items:
+        return to_clauses(doc.source, text, windows(text, 0, len(text), "段"))
+    pieces = []
+    for k, (line, label) in enumerate(items):
+        end = items[k + 1][0].start if k + 1 < len(items) else len(text)
+        pieces.append((label, (_article_heading(line.text),), line.start, end))
+    return to_clauses(doc.source, text, _preamble(text, lines, None, doc.title, items[0][0].start) + pieces)
+
+
+def _amendment_items(lines: list[_Line]) -> list[tuple[_Line, str]]:
+    """The 一、二、三、… lines counting up from 一, each with its numeral."""
+    items: list[tuple[_Line, str]] = []
+    for line in lines:
+        match = _PLAN_ITEM_RE.match(line.text)
+        if match and cn_to_int(match.group("n")) == len(items) + 1:
+            items.append((line, match.group("n")))
+    return items
 
 
 def chunk_law(doc: Document) -> list[Clause]:
@@ -100,8 +146,10 @@ def contents_range(lines: list[_Line]) -> tuple[int, int] | None:
     start = opener + 1 if opener is not None else None
     if start is None:
         start = next((i for i in range(first_article) if _heading_line(lines[i].text)), None)
+        if start is None:
+            return None
         repeats = [i for i in range(start + 1, first_article) if lines[i].text == lines[start].text]
-        return (start, repeats[0]) if start is not None and repeats else None
+        return (start, repeats[0]) if repeats else None
     for i in range(start, first_article):
         entry = lines[i].text
         if (i > start and _opens_text(lines, i, start)) or len(entry) > HEADING_MAX or entry[-1] in "。；;":
@@ -178,13 +226,16 @@ def _path(stack: list[tuple[int, str, str]]) -> tuple[str, ...]:
 
 
 def _preamble(
-    text: str, lines: list[_Line], contents: tuple[int, int] | None, title: str
+    text: str, lines: list[_Line], contents: tuple[int, int] | None, title: str, stop: int | None = None
 ) -> list[tuple[str, tuple[str, ...], int, int]]:
-    """The lines before the table of contents, the first heading and the first article, the title left
-    out: the history line (…通过 …修正), a preamble."""
-    end = next(
-        (i for i, x in enumerate(lines) if _heading_line(x.text) or _ARTICLE_RE.match(x.text)), len(lines)
-    )
+    """The lines before the table of contents, the first heading and the first article (or ``stop``),
+    the title left out: the history line (…通过 …修正), a preamble."""
+    if stop is not None:
+        end = next((i for i, x in enumerate(lines) if x.start >= stop), len(lines))
+    else:
+        end = next(
+            (i for i, x in enumerate(lines) if _heading_line(x.text) or _ARTICLE_RE.match(x.text)), len(lines)
+        )
     if contents:
         end = min(end, contents[0])
     first = 1 if lines and lines[0].text == title else 0
