@@ -108,15 +108,15 @@ def chunk_law(doc: Document) -> list[Clause]:
     last_article: tuple[int, int] = (0, 0)
     for i, line in enumerate(lines):
         if contents and contents[0] <= i < contents[1]:
-            unit = _close(unit, line.start, pieces)
-            continue
-        if head := _heading_line(line.text):
-            unit = _close(unit, line.start, pieces)
+            _close(unit, line.start, pieces)
+            unit = None
+        elif head := _heading_line(line.text):
+            _close(unit, line.start, pieces)
             rank, label = head
             stack = [h for h in stack if h[0] < rank] + [(rank, label, _cut(line.text, HEADING_MAX))]
             unit = (_address(stack), _path(stack), line.end)
         elif number := _article_number(line.text, last_article):
-            unit = _close(unit, line.start, pieces)
+            _close(unit, line.start, pieces)
             last_article = number
             path = (*_path(stack), _article_heading(line.text))
             unit = (_address(stack) + _article_label(line.text), path, line.start)
@@ -125,7 +125,7 @@ def chunk_law(doc: Document) -> list[Clause]:
 
 
 def _close(unit: tuple[str, tuple[str, ...], int] | None, at: int, pieces: list) -> None:
-    """End the open piece at ``at``; nothing stays open."""
+    """End the open piece, if any, at ``at``."""
     if unit is not None:
         pieces.append((unit[0], unit[1], unit[2], at))
 

@@ -131,3 +131,21 @@ def test_body_names_and_law_titles():
     assert body_name("中华人民共和国主席令第五号") == ""
     assert looks_like_law_title("中华人民共和国刑法修正案（九）") and looks_like_law_title("校车安全管理条例")
     assert not looks_like_law_title("某县2023年教育工作要点")
+
+
+def test_an_index_keeps_the_effective_date_and_filters_by_level_national(tmp_path, make_corpus):
+    from fakes import HashEncoder
+
+    from search.build import build_index
+    from search.retrieve import Filters, Searcher
+
+    law = "\n".join(CASES[0][0])
+    plan = "某县2023年教育工作要点\n一、学前教育\n1、保障教师的合法权益。\n二、义务教育\n1、落实教师待遇。"
+    root = make_corpus({"law.txt": law, "plan.txt": plan})
+    encoder = HashEncoder()
+    build_index(root, tmp_path / "index", encoder)
+    searcher = Searcher.open(tmp_path / "index", encoder=encoder)
+    assert searcher.document("law.txt").effective_date == "1994-01-01"
+    hits = searcher.search("教师的合法权益", k=5, filters=Filters.parse(level="国家"))
+    assert hits and {h.document.source for h in hits} == {"law.txt"}
+    assert [d.source for d in searcher.documents(Filters.parse(level="国家"))] == ["law.txt"]
