@@ -41,6 +41,8 @@ _ORDER_RE = re.compile(r"令\s*(?:第\s*[\d一二三四五六七八九十百零�
 _NATIONAL_PREFIX_RE = re.compile(
     r"^(?:中华人民共和国|全国人民代表大会|国务院|中共中央|中央|最高人民|国家|中国人民银行)"
 )
+# a title naming the state or its legislature: 中华人民共和国教师法, 全国人民代表大会常务委员会关于…的决定
+_NATIONAL_TITLE_RE = re.compile(r"^(?:中华人民共和国|全国人民代表大会|国务院)")
 _MINISTRY_RE = re.compile(r"^[\u4e00-\u9fff]{1,10}(?:部|委员会|总局|总署|审计署)$")  # 教育部, 海关总署
 _EDITION_RE = re.compile(r"[（(][^（()）]{1,10}[）)]$")
 _LOCAL_RE = re.compile(r"(?:省|市|县|自治区|自治州|区|州|盟|旗)")
@@ -65,9 +67,8 @@ def read_law_metadata(lines: list[str], reads_as_law: bool = False) -> LawMetada
         if not (reads_as_law and lines and looks_like_law_title(lines[0])):
             return None
         title = lines[0].strip()
-        return LawMetadata(
-            title, effective_date=_effective("", "", lines), national=title.startswith("中华人民共和国")
-        )
+        national = bool(_NATIONAL_TITLE_RE.match(title))
+        return LawMetadata(title, effective_date=_effective("", "", lines), national=national)
     title_at, history = found
     title = lines[title_at]
     events = [_event(m) for m in _EVENT_RE.finditer(history)]
@@ -79,7 +80,7 @@ def read_law_metadata(lines: list[str], reads_as_law: bool = False) -> LawMetada
         issuer=issuer,
         date=date,
         effective_date=_effective(history, date, lines),
-        national=title.startswith("中华人民共和国") or _national(issuer),
+        national=bool(_NATIONAL_TITLE_RE.match(title)) or _national(issuer),
     )
 
 
