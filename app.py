@@ -122,9 +122,22 @@ class Engine:
 
 ENGINE: Engine | None = None
 
-# Clicking a [data-copy] button copies its text; clicking a [n] citation opens and shows its clause.
+# Clicking a [data-copy] button copies its text; clicking a [n] citation opens and shows its clause;
+# clicking a cited law (a.cite-link) opens it in the documents tab (through the hidden #open-doc box).
 PAGE_JS = """
 element.addEventListener('click', (event) => {
+  const link = event.target.closest('a.cite-link');
+  if (link) {
+    event.preventDefault();
+    const box = document.querySelector('#open-doc textarea, #open-doc input');
+    const button = document.querySelector('#open-doc-btn');
+    if (box && button) {
+      box.value = link.dataset.doc + '\\n' + (link.dataset.clause || '');
+      box.dispatchEvent(new Event('input', {bubbles: true}));
+      setTimeout(() => button.click(), 50);
+    }
+    return;
+  }
   const ref = event.target.closest('a[data-cite]');
   if (ref) {
     event.preventDefault();
@@ -223,6 +236,13 @@ details.cite[open] { background: var(--background-fill-secondary); border-radius
 .tree-text { color: var(--body-text-color-subdued); overflow: hidden; text-overflow: ellipsis;
              white-space: nowrap; }
 .problems { color: #b45309; }
+.hit-units, .hit-cites { font-size: .85rem; margin-top: .3rem; color: var(--body-text-color-subdued); }
+.cite-link { color: var(--color-accent); text-decoration: underline; cursor: pointer; }
+.cited-by, .tasks { margin-top: .9rem; font-size: .9rem; }
+.cited-by ul, .tasks ul { margin: .2rem 0 .4rem 1.2rem; padding: 0; }
+.task-lead { font-weight: 600; margin-top: .4rem; }
+.task-units { color: var(--body-text-color-subdued); font-size: .8rem; }
+.tree-clause.focus { background: #fef3c7; border-radius: 4px; }
 """
 
 EXAMPLES_SEARCH = ["积极发展普惠性学前教育", "落实“双减”政策，减轻学生作业负担", "教师队伍建设 师德师风"]
@@ -256,11 +276,11 @@ def friendly(*defaults):
     return wrap
 
 
-def make_filters(year_from, year_to, issuer, level, source):
-    from search.retrieve import Filters
+def make_filters(year_from, year_to, issuer, level, source, lead=""):
+    from search.filters import Filters
 
     return Filters.parse(
-        _views().year_filter_text(year_from, year_to), issuer or "", level or "", source or ""
+        _views().year_filter_text(year_from, year_to), issuer or "", level or "", source or "", lead or ""
     )
 
 
@@ -268,9 +288,9 @@ def make_filters(year_from, year_to, issuer, level, source):
 
 
 @friendly("", "")
-def do_search(query, k, context, year_from, year_to, issuer, level, source):
+def do_search(query, k, context, year_from, year_to, issuer, level, source, lead=""):
     v = _views()
-    filters = make_filters(year_from, year_to, issuer, level, source)
+    filters = make_filters(year_from, year_to, issuer, level, source, lead)
     with ENGINE.use() as searcher:
         hits = searcher.search(query, k=int(k), filters=filters, context=int(context))
     return v.results_html(query.strip(), hits, v.filters_label(filters)), v.citations_text(hits)
@@ -282,7 +302,7 @@ def _empty_table(headers):
     return pd.DataFrame(columns=headers)
 
 
-def do_census(term, year_from, year_to, issuer, level, source):
+def do_census(term, year_from, year_to, issuer, level, source, lead=""):
     import gradio as gr
     import pandas as pd
 
@@ -291,7 +311,7 @@ def do_census(term, year_from, year_to, issuer, level, source):
 
     v = _views()
     try:
-        filters = make_filters(year_from, year_to, issuer, level, source)
+        filters = make_filters(year_from, year_to, issuer, level, source, lead)
         with ENGINE.use() as searcher:
             result = census(searcher, term, filters)
             in_scope = searcher.documents(filters, with_text=False)
@@ -313,32 +333,37 @@ def do_census(term, year_from, year_to, issuer, level, source):
 
 
 @friendly("")
-def do_ask(question, k, year_from, year_to, issuer, level, source):
+def do_ask(question, k, year_from, year_to, issuer, level, source, lead=""):
     from search.answer import ask
 
-    filters = make_filters(year_from, year_to, issuer, level, source)
+    filters = make_filters(year_from, year_to, issuer, level, source, lead)
     with ENGINE.use() as searcher:
         answer = ask(searcher, question, k=int(k), filters=filters)
     return _views().answer_html(answer)
 
 
 @friendly("")
-def do_similar(draft, k, year_from, year_to, issuer, level, source):
+def do_similar(draft, k, year_from, year_to, issuer, level, source, lead=""):
     from search.wording import similar
 
-    filters = make_filters(year_from, year_to, issuer, level, source)
+    filters = make_filters(year_from, year_to, issuer, level, source, lead)
     with ENGINE.use() as searcher:
         precedents = similar(searcher, draft, k=int(k), filters=filters)
     return _views().precedents_html(precedents, draft)
 
 
 @friendly("")
-def show_document(source):
+def show_document(source, focus=""):
+    """A document's page: 被引用 (for a law), its tasks by lead unit (for a plan), its clause tree with
+    the clause ``focus`` (a cited article) marked."""
     if not source:
         return (
             '<div class="empty">在上方选择一份文件查看条款结构。Pick a document to see its clause tree.</div>'
         )
+    from search import link_views
     from search.errors import UserError
+    from search.links import cited_by
+    from search.tasks import plan_tasks
 
     with ENGINE.use() as searcher:
         try:
@@ -346,7 +371,21 @@ def show_document(source):
         except UserError:
             return '<div class="empty">文件不在索引中。Not in the index.</div>'
         clauses = searcher.clauses_of(source)
-    return _views().clause_tree_html(document, clauses)
+        citing = cited_by(searcher, source)
+    tasks = link_views.tasks_html(plan_tasks(clauses))
+    tree = _views().clause_tree_html(document, clauses, focus=focus or "")
+    return link_views.cited_by_html(citing) + tasks + tree
+
+
+def open_cited(target):
+    """A click on a cited document's link (on a card), ``source\\nclause_id``: open the document in the
+    documents tab with the cited article marked."""
+    import gradio as gr
+
+    source, _, clause_id = (target or "").partition("\n")
+    if not source.strip():
+        return gr.update(), gr.update(), gr.update()
+    return gr.update(value=source.strip()), clause_id.strip(), gr.Tabs(selected="documents")
 
 
 def catalog_updates():
@@ -356,18 +395,21 @@ def catalog_updates():
     import pandas as pd
 
     from search.errors import UserError
+    from search.filters import lead_units
+    from search.link_views import lead_choices
     from search.pipeline import outdated_reader
 
     v = _views()
     try:
         with ENGINE.use() as searcher:
             documents = searcher.documents(with_text=False)
+            units = lead_units(searcher.store.db)
             counts = searcher.clause_counts()
             model = searcher.store.manifest.get("model", "")
             outdated = outdated_reader(searcher.store.manifest, ENGINE.index_dir)
     except UserError as err:
         status = f'<span class="problems">{v.esc(err)}</span>'
-        return status, *[gr.update()] * 6
+        return status, *[gr.update()] * 7
     low, high = v.year_bounds(documents)
     years = f"{low}–{high}" if low else "—"
     status = (
@@ -385,6 +427,7 @@ def catalog_updates():
         gr.update(choices=years),
         gr.update(choices=v.issuer_choices(documents)),
         gr.update(choices=doc_choices),
+        gr.update(choices=[("全部", ""), *lead_choices(units)]),
         table,
         gr.update(choices=v.document_choices(documents)),
     )
@@ -534,9 +577,20 @@ def build_ui():
                 + [("区级", "区")],
             )
             source = gr.Dropdown(label="文件 Document", choices=[("全部文件 All", "")], value="", scale=3)
-        filters = [year_from, year_to, issuer, level, source]
+            lead = gr.Dropdown(
+                label="牵头单位 Lead unit",
+                choices=[("全部", "")],
+                value="",
+                allow_custom_value=True,
+                info="可输入片段，如 财政局",
+                scale=2,
+                elem_id="lead-filter",
+            )
+        filters = [year_from, year_to, issuer, level, source, lead]
+        open_doc = gr.Textbox(visible="hidden", elem_id="open-doc")
+        open_doc_btn = gr.Button(visible="hidden", elem_id="open-doc-btn")
 
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("检索 Search", id="search"):
                 with gr.Row():
                     query = gr.Textbox(
@@ -637,7 +691,7 @@ def build_ui():
                     rebuild_btn = gr.Button("重建索引 Rebuild", elem_id="rebuild-btn")
                     rebuild_report = html(elem_id="rebuild-report")
 
-        catalog_outputs = [status, year_from, year_to, issuer, source, docs_table, doc_pick]
+        catalog_outputs = [status, year_from, year_to, issuer, source, lead, docs_table, doc_pick]
         search_inputs = [query, k, context, *filters]
         gr.on([search_btn.click, query.submit], do_search, search_inputs, [results, cites])
         gr.on(
@@ -648,7 +702,9 @@ def build_ui():
         )
         gr.on([ask_btn.click, question.submit], do_ask, [question, ask_k, *filters], answer)
         wording_btn.click(do_similar, [draft, wording_k, *filters], precedents)
-        doc_pick.change(show_document, doc_pick, tree)
+        focus = gr.State("")
+        doc_pick.change(show_document, [doc_pick, focus], tree)
+        open_doc_btn.click(open_cited, open_doc, [doc_pick, focus, tabs])
 
         def on_table_select(evt: gr.SelectData):
             return pick_from_table(evt)

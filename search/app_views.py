@@ -107,6 +107,8 @@ def filters_label(filters) -> str:
         parts.append(f"{filters.level}级")
     if filters.source:
         parts.append(filters.source)
+    if filters.lead:
+        parts.append(f"牵头 {filters.lead}")
     return " · ".join(parts) if parts else "全部文件"
 
 
@@ -129,7 +131,10 @@ def _context_html(hit: Hit, n: int) -> str:
 
 
 def hit_card(hit: Hit, n: int) -> str:
-    """One result: citation line, heading path, highlighted clause text, context, copy button."""
+    """One result: citation line, heading path, highlighted clause text, its units and citations (links to
+    the cited documents), context, copy button."""
+    from .link_views import cites_html, units_html  # link_views builds on this module's helpers
+
     d, c = hit.document, hit.clause
     meta = " · ".join(esc(x) for x in (d.title, d.issuer, d.year or "", clause_address(c)) if x)
     return (
@@ -138,6 +143,7 @@ def hit_card(hit: Hit, n: int) -> str:
         f"{copy_button(hit.citation)}</header>"
         f'<div class="hit-path">{esc(heading_path(c))}</div>'
         f'<div class="hit-text">{highlight(c.text, hit.highlights)}</div>'
+        f"{units_html(c)}{cites_html(c)}"
         f"{_context_html(hit, n)}"
         '<footer class="hit-foot">'
         f'<span class="score" title="fused score">相关度 {hit.score:.2f}</span>'
@@ -507,8 +513,11 @@ def document_meta_html(d: Document, n_clauses: int) -> str:
     )
 
 
-def clause_tree_html(document: Document, clauses: Sequence[Clause], preview: int = 60) -> str:
-    """The document's clause tree: headings as they open, then each clause (address, heading, first chars)."""
+def clause_tree_html(
+    document: Document, clauses: Sequence[Clause], preview: int = 60, focus: str = ""
+) -> str:
+    """The document's clause tree: headings as they open, then each clause (address, heading, first chars);
+    the clause whose id is ``focus`` (a cited article) is marked."""
     out = [document_meta_html(document, len(clauses)), '<div class="tree">']
     open_path: tuple[str, ...] = ()
     for c in clauses:
@@ -524,8 +533,9 @@ def clause_tree_html(document: Document, clauses: Sequence[Clause], preview: int
         own = (c.path[-1] if c.path else "").rstrip("…")
         cut = len(own) if own and flat.startswith(own) else 0  # the item's own heading, shown bold
         shown = snippet(flat, max(preview, cut + 20))
+        css = "tree-clause focus" if focus and c.clause_id == focus else "tree-clause"
         out.append(
-            f'<div class="tree-clause" style="--depth:{depth}" data-clause="{esc(c.clause_id)}">'
+            f'<div class="{css}" style="--depth:{depth}" data-clause="{esc(c.clause_id)}">'
             f'<span class="addr">{esc(clause_address(c))}</span><span class="tree-text">'
             f'<b class="tree-own">{esc(shown[:cut])}</b>{esc(shown[cut:])}</span></div>'
         )

@@ -19,6 +19,7 @@ import numpy as np
 from .clauses import clause_id
 from .errors import UserError
 from .keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text, normalise, policy_terms
+from .links import Titles, resolve
 from .pipeline import READER_VERSIONS, ParsedDoc, parse_corpus
 from .records import Clause, Document, LoadProblem
 from .store import BuildPayload, IndexError_, manifest_base, stored_vectors, write_generation
@@ -100,6 +101,12 @@ def collect(corpus: Path | Sequence[Path]) -> tuple[list[ParsedDoc], list[LoadPr
     return parsed, problems
 
 
+def link_citations(parsed: list[ParsedDoc]) -> list[ParsedDoc]:
+    """Every clause's citations resolved against all documents of this build (search.links: why here)."""
+    titles = Titles.of([(p.document, p.clauses) for p in parsed])
+    return [ParsedDoc(p.document, resolve(p.clauses, titles)) for p in parsed]
+
+
 def corpus_hash(parsed: list[ParsedDoc]) -> str:
     digest = hashlib.sha256()
     for item in sorted(parsed, key=lambda p: p.document.source):
@@ -127,6 +134,7 @@ def build_index(
     parsed, problems = collect(corpus)
     if not parsed:
         raise NothingToIndex(_nothing_to_index(_roots(corpus), problems))
+    parsed = link_citations(parsed)
     documents = [p.document for p in parsed]
     pairs = [(p.document, c) for p in parsed for c in p.clauses]
     texts = [embed_text(d, c) for d, c in pairs]

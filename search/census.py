@@ -49,12 +49,14 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
         raise QueryError("empty term: give a word or phrase to count, e.g. 双减")
     if len(needle) > MAX_TERM_CHARS:
         raise QueryError(f"term is {len(needle)} characters: a census term is at most {MAX_TERM_CHARS}")
-    where, args = (filters or Filters()).sql()
+    filters = filters or Filters()
+    where, args = filters.sql()
     rows = searcher.store.db.execute(
         f"SELECT * FROM documents WHERE instr(norm_text, ?) AND {where} ORDER BY year IS NULL, year, source",
         [needle, *args],
     ).fetchall()
-    mentions = [_mention(searcher, row, needle) for row in rows]
+    mentions = [_mention(searcher, row, needle, filters) for row in rows]
+    mentions = [m for m in mentions if m.count]  # a clause filter can leave a document no mention
     docs, counts = Counter(), Counter()
     for m in mentions:
         docs[m.document.year or 0] += 1
@@ -62,12 +64,33 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
     return Census(term.strip(), mentions, dict(sorted(docs.items())), dict(sorted(counts.items())))
 
 
-def _mention(searcher: Searcher, row: tuple, needle: str) -> Mention:
+def _mention(searcher: Searcher, row: tuple, needle: str, filters: Filters) -> Mention:
+    """The document's count and clauses; under a clause filter (lead unit) only the text of the clauses
+    it allows counts: a plain scan of their spans, merged so no character is counted twice."""
     document = document_from_row(row)
+    if not filters.lead:
+        clause_rows = searcher.store.db.execute(
+            "SELECT * FROM clauses WHERE source = ? AND instr(norm_text, ?) ORDER BY seq",
+            (document.source, needle),
+        )
+        found = [clause_from_row(r) for r in clause_rows]
+        return Mention(document, normalise(document.text).count(needle), found)
+    where, args = filters.clause_sql()
     clause_rows = searcher.store.db.execute(
-        "SELECT * FROM clauses WHERE source = ? AND instr(norm_text, ?) ORDER BY seq",
-        (document.source, needle),
-    )
-    return Mention(
-        document, normalise(document.text).count(needle), [clause_from_row(r) for r in clause_rows]
-    )
+        f"SELECT * FROM clauses WHERE source = ? AND {where} ORDER BY seq", (document.source, *args)
+    ).fetchall()
+    allowed = [clause_from_row(r) for r in clause_rows]
+    spans = merged_spans((c.start, c.end) for c in allowed)
+    count = sum(normalise(document.text[a:b]).count(needle) for a, b in spans)
+    return Mention(document, count, [c for c, r in zip(allowed, clause_rows, strict=True) if needle in r[6]])
+
+
+def merged_spans(spans) -> list[tuple[int, int]]:
+    """(start, end) spans sorted, overlapping or touching ones merged."""
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged

@@ -36,6 +36,7 @@ def _filter_options(func: Callable) -> Callable:
             click.option("--issuer", default="", help="Text in the issuer, region or title (e.g. 高台)."),
             click.option("--level", default="", help="Administrative level: 国家 省 市 县 区."),
             click.option("--source", default="", help="Text in the document's source path or id."),
+            click.option("--lead", default="", help="Text in a task's lead unit (牵头单位)."),
         ]
     ):
         func = option(func)
@@ -72,10 +73,10 @@ def _searcher(index_dir: Path, model: str | None):
     return searcher
 
 
-def _filters(year, issuer, level, source):
-    from .retrieve import Filters
+def _filters(year, issuer, level, source, lead=""):
+    from .filters import Filters
 
-    return Filters.parse(year, issuer, level, source)
+    return Filters.parse(year, issuer, level, source, lead)
 
 
 @click.group()
@@ -112,13 +113,23 @@ def build(corpus: tuple[Path, ...], index_dir: Path, model: str | None, threads:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Resolve citations against this index (which document and article each 《…》 names).",
+)
 @JSON_OPTION
 @friendly_errors
-def inspect(file: Path, as_json: bool) -> None:
-    """Show how FILE is read: metadata and clause tree (address, path, first characters)."""
+def inspect(file: Path, index_dir: Path | None, as_json: bool) -> None:
+    """Show how FILE is read: metadata and clause tree (address, path, first characters), each clause's
+    lead and responsible units, deadline and citations."""
     from .inspection import inspect_file
+    from .links import titles_of
 
-    report = inspect_file(file)
+    titles = titles_of(_searcher(index_dir, None)) if index_dir is not None else None
+    report = inspect_file(file, titles)
     if as_json:
         _print_json(report)
         return
@@ -132,6 +143,41 @@ def inspect(file: Path, as_json: bool) -> None:
         for clause in doc["clauses"]:
             part = f" 之{clause['part']}" if clause["part"] else ""
             click.echo(f"  {clause['address'] + part:14s} {clause['text'][:40].replace(chr(10), ' ')}")
+            for line in _clause_notes(clause):
+                click.echo(f"  {'':14s}   {line}")
+
+
+def _clause_notes(clause: dict) -> list[str]:
+    """A clause's units, deadline and citations as lines (none when it has none)."""
+    lines = []
+    if clause["lead_units"] or clause["responsible_units"]:
+        lead, responsible = "、".join(clause["lead_units"]), "、".join(clause["responsible_units"])
+        lines.append(f"牵头 {lead or '—'}；责任 {responsible or '—'}")
+    if clause["deadline"]:
+        lines.append(f"时限 {clause['deadline']}")
+    for cite in clause["cites"]:
+        where = f" → {cite['source']} {cite['address']}".rstrip() if cite["source"] else ""
+        lines.append(f"引用 《{cite['title']}》{cite['article']}{where}")
+    return lines
+
+
+@main.command("cited-by")
+@click.argument("source")
+@INDEX_OPTION
+@JSON_OPTION
+@friendly_errors
+def cited_by(source: str, index_dir: Path, as_json: bool) -> None:
+    """Clauses of indexed documents citing the document SOURCE (被引用), e.g. a law."""
+    from .links import cited_by as citing_clauses
+
+    found = citing_clauses(_searcher(index_dir, None), source)
+    if as_json:
+        _print_json([c.to_json() for c in found])
+        return
+    click.echo(f"{len(found)} clauses cite {source}")
+    for item in found:
+        article = f" {item.cite.address or item.cite.article}" if item.cite.article else ""
+        click.echo(f"  {item.document.year or '—'} {item.document.title} {item.clause.address}  →{article}")
 
 
 @main.command()
@@ -144,12 +190,12 @@ def inspect(file: Path, as_json: bool) -> None:
 @MODEL_OPTION
 @JSON_OPTION
 @friendly_errors
-def query(text, k, batch, context, year, issuer, level, source, index_dir, model, as_json) -> None:
+def query(text, k, batch, context, year, issuer, level, source, lead, index_dir, model, as_json) -> None:
     """Find the clauses that best match TEXT."""
     from .retrieve import QueryError
 
     searcher = _searcher(index_dir, model)
-    filters = _filters(year, issuer, level, source)
+    filters = _filters(year, issuer, level, source, lead)
     if batch:
         for line in Path(batch).read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -175,12 +221,12 @@ def query(text, k, batch, context, year, issuer, level, source, index_dir, model
 @INDEX_OPTION
 @JSON_OPTION
 @friendly_errors
-def mentions(term, year, issuer, level, source, index_dir, as_json) -> None:
+def mentions(term, year, issuer, level, source, lead, index_dir, as_json) -> None:
     """Every plan whose text contains TERM, with counts, sorted by year."""
     from .census import census
 
     searcher = _searcher(index_dir, None)
-    result = census(searcher, term, _filters(year, issuer, level, source))
+    result = census(searcher, term, _filters(year, issuer, level, source, lead))
     if as_json:
         _print_json([m.to_json() for m in result.mentions])
         return
@@ -200,12 +246,12 @@ def mentions(term, year, issuer, level, source, index_dir, as_json) -> None:
 @MODEL_OPTION
 @JSON_OPTION
 @friendly_errors
-def ask(question, k, year, issuer, level, source, index_dir, model, as_json) -> None:
+def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_json) -> None:
     """Answer QUESTION with sentences cited to their clauses."""
     from .answer import ask as answer_question
 
     result = answer_question(
-        _searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source)
+        _searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source, lead)
     )
     if as_json:
         _print_json(result.to_json())
@@ -223,12 +269,12 @@ def ask(question, k, year, issuer, level, source, index_dir, model, as_json) -> 
 @MODEL_OPTION
 @JSON_OPTION
 @friendly_errors
-def similar(text, k, year, issuer, level, source, index_dir, model, as_json) -> None:
+def similar(text, k, year, issuer, level, source, lead, index_dir, model, as_json) -> None:
     """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
     from .wording import similar as find_similar
 
     groups = find_similar(
-        _searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source)
+        _searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source, lead)
     )
     if as_json:
         _print_json([g.to_json() for g in groups])

@@ -13,15 +13,19 @@ from pathlib import Path
 from .clauses import CHUNKER_VERSION, chunk_document
 from .clean import clean_text
 from .keyword import KEYWORD_VERSION
+from .links import LINKS_VERSION, with_cites
 from .load import iter_corpus
 from .metadata import METADATA_VERSION, build_document, read_catalog
 from .records import Clause, Document, LoadProblem, RawDoc
+from .tasks import TASKS_VERSION, assign_tasks
 
 # how the same files become documents, clauses and indexed words; recorded in every manifest
 READER_VERSIONS = {
     "chunker_version": CHUNKER_VERSION,
     "metadata_version": METADATA_VERSION,
     "keyword_version": KEYWORD_VERSION,
+    "tasks_version": TASKS_VERSION,
+    "links_version": LINKS_VERSION,
 }
 
 
@@ -57,9 +61,10 @@ class ParsedDoc:
 
 
 def parse_raw(raw: RawDoc, catalog_row: dict[str, str] | None = None) -> ParsedDoc:
-    """Run clean → metadata → chunk on one loaded document."""
+    """Run clean → metadata → chunk on one loaded document; clauses carry their tasks' units and their
+    citations (unresolved: only an index knows the cited documents)."""
     document = build_document(raw, clean_text(raw.text), catalog_row)
-    return ParsedDoc(document, chunk_document(document))
+    return ParsedDoc(document, with_cites(assign_tasks(chunk_document(document))))
 
 
 def parse_corpus(root: Path) -> Iterator[ParsedDoc | LoadProblem]:

@@ -49,6 +49,22 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Cite:
+    """A 《title》 (and article) a clause cites; source, address and clause_id name the cited document
+    and article in an index, "" where none resolves (read from one file alone, or not indexed)."""
+
+    title: str  # as cited, e.g. 教师法
+    article: str = ""  # as cited, e.g. 第二十五条
+    source: str = ""
+    address: str = ""
+    clause_id: str = ""
+
+    def to_json(self) -> dict:
+        return {"title": self.title, "article": self.article, "source": self.source,
+                "address": self.address, "clause_id": self.clause_id}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Clause:
     """One numbered item (or one part of a long item) with its heading path and citation address."""
 
@@ -61,6 +77,10 @@ class Clause:
     end: int
     part: int = 0  # 0 for a whole item; 1, 2, … for the parts of a split item
     seq: int = 0  # position of the clause within its document
+    lead_units: tuple[str, ...] = ()  # 牵头单位, as written (search.tasks)
+    responsible_units: tuple[str, ...] = ()  # 责任单位 / 配合单位 / 参与单位
+    deadline: str = ""  # 完成时限 / 时间节点 / 完成时间, as written
+    cites: tuple[Cite, ...] = ()  # 《…》 citations (search.links)
 
 
 @dataclass
@@ -124,6 +144,10 @@ def clause_json(clause: Clause) -> dict:
         "path": list(c.path),
         "text": c.text,
         "clause_id": c.clause_id,
+        "lead_units": list(c.lead_units),
+        "responsible_units": list(c.responsible_units),
+        "deadline": c.deadline,
+        "cites": [x.to_json() for x in c.cites],
     }
 
 

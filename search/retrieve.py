@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+# Filters and QueryError live in search.filters; callers import them from here as well
+from .filters import FilterColumns, Filters, QueryError, lead_columns, masks
 from .keyword import Tokenizer, char_bigrams, normalise
 from .records import Clause, Document, Hit
 from .store import EXACT_LIMIT, Store, check_model, clause_from_row, document_from_row, open_store
 
 MAX_QUERY_CHARS = 2000
-LEVELS = ("国家", "省", "市", "县", "区")
 PASSAGE_CHARS = 800  # a hit's passage: its clause plus neighbours, at most this long (the NCP metric's)
 DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
 METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
@@ -45,10 +45,6 @@ _META_COLUMNS = (  # the documents table without its (large) text columns
 )
 
 
-class QueryError(UserError, ValueError):
-    """A query or filter the user must change; the message says how."""
-
-
 @dataclass(frozen=True)
 class Weights:
     """Fusion weights and candidate depth (defaults tuned on the NCP set, see bench/eval_ncp.py).
@@ -64,57 +60,6 @@ class Weights:
     quoted: float = 0.5  # bonus for a clause containing every quoted term of the query
     cue: float = 0.15  # bonus for clauses of plans matching the query's year and place cues
     depth: int = 50  # candidates taken from each clause leg
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrictions applied inside retrieval."""
-
-    year_from: int | None = None
-    year_to: int | None = None
-    issuer: str = ""  # substring of issuer, region or title
-    level: str = ""  # 国家 / 省 / 市 / 县 / 区
-    source: str = ""  # substring of the source path or id
-
-    @classmethod
-    def parse(cls, year: str | None = None, issuer: str = "", level: str = "", source: str = "") -> Filters:
-        """Filters from user text: ``year`` is 2021, 2020-2023, 2020- or -2023."""
-        year_from = year_to = None
-        if year and year.strip():
-            match = re.fullmatch(r"\s*(\d{4})?\s*(-|–|~|至)?\s*(\d{4})?\s*", year)
-            if not match or not (match.group(1) or match.group(3)):
-                raise QueryError(f"bad year filter '{year}': use 2021, 2020-2023, 2020- or -2023")
-            year_from = int(match.group(1)) if match.group(1) else None
-            year_to = int(match.group(3)) if match.group(3) else (year_from if not match.group(2) else None)
-            if year_from and year_to and year_from > year_to:
-                raise QueryError(f"bad year filter '{year}': the first year is after the second")
-        if level and level not in LEVELS:
-            raise QueryError(f"bad level '{level}': use one of {' '.join(LEVELS)}")
-        return cls(year_from, year_to, (issuer or "").strip(), level or "", (source or "").strip())
-
-    @property
-    def active(self) -> bool:
-        return any((self.year_from, self.year_to, self.issuer, self.level, self.source))
-
-    def sql(self) -> tuple[str, list]:
-        """WHERE clause over the documents table."""
-        parts, args = [], []
-        if self.year_from is not None:
-            parts.append("year >= ?")
-            args.append(self.year_from)
-        if self.year_to is not None:
-            parts.append("year <= ?")
-            args.append(self.year_to)
-        if self.issuer:
-            parts.append("(instr(issuer, ?) OR instr(region, ?) OR instr(title, ?))")
-            args += [self.issuer] * 3
-        if self.level:
-            parts.append("level = ?")
-            args.append(self.level)
-        if self.source:
-            parts.append("instr(source, ?)")
-            args.append(self.source)
-        return " AND ".join(parts) or "1", args
 
 
 @dataclass
@@ -168,6 +113,10 @@ class Searcher:
         self.doc_place = [normalise(f"{m[3]} {m[2]} {m[1]}") for m in meta]
         self.places = set(_place_names(normalise(m[3]) for m in meta if m[3]))
         self._place_len = max(map(len, self.places), default=0)
+        self._filter_columns = FilterColumns(
+            self.doc_year, self.doc_level, self.doc_names, self.doc_source, self.clause_doc,
+            *lead_columns(store.db),
+        )  # fmt: skip
 
     def _load_layout(self, store: Store) -> None:
         """Each clause row's document, position and span, and the rows ordered by (document, position):
@@ -263,23 +212,9 @@ class Searcher:
         return cached[0], cached[1]
 
     def masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Boolean masks over clause rows and document rows, or None when nothing is filtered."""
-        if not filters.active:
-            return None, None
-        doc_mask = np.ones(self.n_docs, dtype=bool)
-        if filters.year_from is not None or filters.year_to is not None:
-            doc_mask &= self.doc_year > 0  # a plan of unknown year passes no year filter
-        if filters.year_from is not None:
-            doc_mask &= self.doc_year >= filters.year_from
-        if filters.year_to is not None:
-            doc_mask &= self.doc_year <= filters.year_to
-        if filters.level:
-            doc_mask &= self.doc_level == filters.level
-        if filters.issuer:
-            doc_mask &= np.fromiter((filters.issuer in t for t in self.doc_names), bool, self.n_docs)
-        if filters.source:
-            doc_mask &= np.fromiter((filters.source in t for t in self.doc_source), bool, self.n_docs)
-        return doc_mask[self.clause_doc], doc_mask
+        """Boolean masks over clause rows and document rows, or None when nothing is filtered (the rules
+        live in search.filters, shared with SQL)."""
+        return masks(filters, self._filter_columns)
 
     # ---- legs -------------------------------------------------------------------------------------
     def cues(self, query: str) -> Cues:

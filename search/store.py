@@ -6,7 +6,7 @@ Layout of ``index/``::
     gen-<time>-<pid>/       one complete build
         manifest.json       model, dimension, prompts, chunker version, corpus hash, versions, checksums
         vectors.faiss       FAISS index (inner product over L2-normalised vectors)
-        records.sqlite      documents and clauses (row ``vec`` = position in vectors.faiss)
+        records.sqlite      documents, clauses (row ``vec`` = position in vectors.faiss), citations
         bm25_clauses/       bm25s arrays + JSON vocabulary (no pickles)
         bm25_documents/
         bm25_doc_pairs/     documents as character pairs (keyword.char_bigrams)
@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .keyword import KeywordIndex, TokenIds, load_terms, save_terms
-from .records import Clause, Document
+from .keyword import KeywordIndex, TokenIds, load_terms, normalise, save_terms
+from .records import Cite, Clause, Document
 
-FORMAT_VERSION = 2  # 2: bm25_doc_pairs added
-VECTOR_FORMATS = (1, 2)  # formats whose vectors and embed keys a rebuild may reuse (stored alike)
+FORMAT_VERSION = 3  # 2: bm25_doc_pairs added; 3: clauses' units, deadline, cites and the citations table
+VECTOR_FORMATS = (1, 2, 3)  # formats whose vectors and embed keys a rebuild may reuse (stored alike)
 # up to this many vectors the FAISS index is exact (flat); above it HNSW. A flat scan is memory-bound:
 # 50k × 384 floats ≈ 7 ms a query here, 100k ≈ 15 ms (bench/results/scale.json), HNSW ≈ 1 ms.
 EXACT_LIMIT = 50_000
@@ -42,6 +42,7 @@ HNSW_M = 32
 HNSW_EF_SEARCH = 512
 HNSW_EF_CONSTRUCTION = 200
 CURRENT = "CURRENT"
+UNIT_SEPARATOR = "\n"  # units stored one a line: a unit never holds a line break
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -50,8 +51,13 @@ CREATE TABLE documents (
     effective_date TEXT);
 CREATE TABLE clauses (
     vec INTEGER PRIMARY KEY, clause_id TEXT UNIQUE, source TEXT, address TEXT, path TEXT, text TEXT,
-    norm_text TEXT, start INTEGER, "end" INTEGER, part INTEGER, seq INTEGER, embed_key TEXT);
+    norm_text TEXT, start INTEGER, "end" INTEGER, part INTEGER, seq INTEGER, embed_key TEXT,
+    lead_units TEXT, responsible_units TEXT, deadline TEXT, lead_norm TEXT, cites TEXT);
 CREATE INDEX clauses_source ON clauses(source, seq);
+CREATE INDEX clauses_lead ON clauses(vec, lead_norm) WHERE lead_norm != '';
+CREATE TABLE citations (
+    vec INTEGER, ord INTEGER, target_source TEXT, target_clause TEXT, PRIMARY KEY (vec, ord));
+CREATE INDEX citations_target ON citations(target_source, target_clause);
 """
 
 
@@ -144,8 +150,6 @@ def _write_faiss(path: Path, vectors: np.ndarray) -> dict:
 
 
 def _write_sqlite(path: Path, payload: BuildPayload) -> None:
-    from .keyword import normalise
-
     con = sqlite3.connect(path)
     try:
         con.executescript(_SCHEMA)
@@ -172,7 +176,7 @@ def _write_sqlite(path: Path, payload: BuildPayload) -> None:
             ],
         )
         con.executemany(
-            "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     vec,
@@ -187,8 +191,22 @@ def _write_sqlite(path: Path, payload: BuildPayload) -> None:
                     c.part,
                     c.seq,
                     key,
+                    UNIT_SEPARATOR.join(c.lead_units),
+                    UNIT_SEPARATOR.join(c.responsible_units),
+                    c.deadline,
+                    lead_key(c.lead_units),
+                    json.dumps([x.to_json() for x in c.cites], ensure_ascii=False) if c.cites else "",
                 )
                 for vec, (c, key) in enumerate(zip(payload.clauses, payload.embed_keys, strict=True))
+            ],
+        )
+        con.executemany(
+            "INSERT INTO citations VALUES (?,?,?,?)",
+            [
+                (vec, i, x.source, x.clause_id)
+                for vec, c in enumerate(payload.clauses)
+                for i, x in enumerate(c.cites)
+                if x.source
             ],
         )
         con.commit()
@@ -419,9 +437,23 @@ def document_from_row(row: sqlite3.Row | tuple) -> Document:
     )
 
 
+def lead_key(units: tuple[str, ...]) -> str:
+    """Lead units as a filter matches them: normalised, one a line (a filter never spans two)."""
+    return normalise("\n".join(units))
+
+
+def _units(text: str | None) -> tuple[str, ...]:
+    return tuple(text.split(UNIT_SEPARATOR)) if text else ()
+
+
+def _cites(text: str | None) -> tuple[Cite, ...]:
+    return tuple(Cite(**x) for x in json.loads(text)) if text else ()
+
+
 def clause_from_row(row: sqlite3.Row | tuple) -> Clause:
     """Rebuild a Clause from its SQLite row (column order of the clauses table)."""
-    _vec, clause_id, source, address, path, text, _norm, start, end, part, seq, _key = row
+    _vec, clause_id, source, address, path, text, _norm, start, end, part, seq, _key, *tasks = row
+    lead, responsible, deadline, _lead_norm, cites = tasks
     return Clause(
         clause_id=clause_id,
         source=source,
@@ -432,6 +464,10 @@ def clause_from_row(row: sqlite3.Row | tuple) -> Clause:
         end=end,
         part=part,
         seq=seq,
+        lead_units=_units(lead),
+        responsible_units=_units(responsible),
+        deadline=deadline or "",
+        cites=_cites(cites),
     )
 
 

@@ -177,6 +177,40 @@ def test_hostile_document_renders_as_text(page, app_server):
     assert_not_pwned(page)
 
 
+def test_lead_filter_and_a_plans_tasks_by_lead_unit(page, screenshot):
+    """The lead-unit filter keeps the clauses 市财政局 leads (seed 002's 四（二）), and the plan's page lists
+    its tasks under each lead unit."""
+    page.fill("#lead-filter input", "市财政局")
+    page.keyboard.press("Enter")
+    open_tab(page, "检索 Search")
+    submit(page, "#search-query", "教育经费投入保障", "#search-btn")
+    page.wait_for_selector("#search-results .hit-card", timeout=WAIT_MS)
+    cards = page.locator("#search-results .hit-card")
+    assert cards.count() == 1 and "四（二）" in cards.first.locator(".hit-cite").inner_text()
+    assert "牵头 市财政局" in cards.first.locator(".hit-units").inner_text()
+    assert "牵头 市财政局" in page.inner_text("#search-results .summary")
+
+    # a citation link (as a card shows for a cited law) opens its document, the cited clause marked; the
+    # shipped corpus cites no indexed law, so the link is the card's own plan and clause
+    card = cards.first
+    page.evaluate(
+        """([source, clause]) => {
+            const link = document.createElement('a');
+            Object.assign(link, {className: 'cite-link', href: '#', textContent: '《方案》'});
+            Object.assign(link.dataset, {doc: source, clause: clause});
+            document.querySelector('#search-results .hit-card').appendChild(link);
+        }""",
+        [card.get_attribute("data-source"), card.get_attribute("data-clause")],
+    )
+    page.click("#search-results a.cite-link")
+    page.wait_for_selector("#doc-tree .tasks", timeout=WAIT_MS)
+    assert page.get_by_role("tab", name="文档 Documents").get_attribute("aria-selected") == "true"
+    assert "四（二）" in page.inner_text("#doc-tree .tree-clause.focus")
+    leads = page.locator("#doc-tree .task-lead").all_inner_texts()
+    assert leads == ["市教育局（8）", "市财政局（1）", "市委宣传部（1）", "市政府办（1）"]
+    screenshot(page, "tasks")
+
+
 def test_upload_saves_without_overwriting_and_indexes(page, app_server, tmp_path):
     """Two files with one name: both saved (the second renamed), indexed, and searchable at once."""
     first, second = tmp_path / "a" / "上传测试.txt", tmp_path / "b" / "上传测试.txt"

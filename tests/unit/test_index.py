@@ -238,11 +238,39 @@ def test_an_index_of_the_previous_format_is_refused_but_its_vectors_are_reused(t
     manifest["format_version"] = 1
     manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("bm25_doc_pairs/")}
     (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(CorruptIndex, match="format 1 is not 2: rebuild it"):
+    with pytest.raises(CorruptIndex, match="format 1 is not 3: rebuild it"):
         open_store(tmp_path / "index")
     again = build_index(CORPUS, tmp_path / "index", encoder)
     assert (again.embedded, again.reused) == (0, first.n_clauses)
-    assert open_store(tmp_path / "index").manifest["format_version"] == 2
+    assert open_store(tmp_path / "index").manifest["format_version"] == 3
+
+
+def test_an_index_of_format_2_is_refused_but_its_vectors_are_reused(tmp_path):
+    """Format 3 added the clauses' units, deadline and citations (and the citations table): a format-2
+    index lacks them, so it is refused with the rebuild command, and the rebuild re-embeds nothing."""
+    import hashlib
+    import sqlite3
+
+    encoder = HashEncoder()
+    first = build_index(CORPUS, tmp_path / "index", encoder)
+    gen = current_generation(tmp_path / "index")
+    con = sqlite3.connect(gen / "records.sqlite")  # what a format-2 build wrote
+    con.execute("DROP INDEX clauses_lead")
+    for column in ("lead_units", "responsible_units", "deadline", "lead_norm", "cites"):
+        con.execute(f"ALTER TABLE clauses DROP COLUMN {column}")
+    con.execute("DROP TABLE citations")
+    con.commit()
+    con.execute("VACUUM")
+    con.close()
+    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 2
+    manifest["files"]["records.sqlite"] = hashlib.sha256((gen / "records.sqlite").read_bytes()).hexdigest()
+    (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(CorruptIndex, match="format 2 is not 3: rebuild it"):
+        open_store(tmp_path / "index")
+    again = build_index(CORPUS, tmp_path / "index", encoder)
+    assert (again.embedded, again.reused) == (0, first.n_clauses)
+    assert open_store(tmp_path / "index").manifest["format_version"] == 3
 
 
 def test_pair_index_files_are_checksummed(built):
