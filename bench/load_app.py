@@ -38,6 +38,7 @@ is what CI can afford. Nothing here asserts timings.
 from __future__ import annotations
 
 import argparse
+import datetime
 import html
 import json
 import math
@@ -146,6 +147,8 @@ class Report:
     index: str = ""
     machine: dict[str, Any] = field(default_factory=dict)
     command: str = ""
+    date: str = ""  # when the load ran (local time with offset)
+    commit: str = ""  # the checkout's commit ("+dirty" when it had changes)
     records: list[Record] = field(default_factory=list, repr=False)  # every request; not in the JSON
 
 
@@ -617,11 +620,28 @@ def run(args: argparse.Namespace) -> Report:
             "platform": platform.platform(),
         },
         command=" ".join(["bench/load_app.py", *args.argv]),
+        date=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        commit=git_commit(),
         records=records,
     )
     if failures:
         print(f"app log tail:\n{app_log}", file=sys.stderr)
     return report
+
+
+def git_commit() -> str:
+    """The checkout's commit, "+dirty" when tracked files changed (results files aside); "" without git."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD").strip()
+        changed = [line for line in git("status", "--porcelain", "--untracked-files=no").splitlines()
+                   if "bench/results/" not in line]  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return commit + ("+dirty" if commit and changed else "")
 
 
 def print_report(report: Report) -> None:
