@@ -765,6 +765,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--mcp",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the data API as MCP tools at /gradio_api/mcp/ (default: on; docs/python-api.md)",
+    )
     return parser.parse_args(argv)
 
 
@@ -776,6 +782,9 @@ def main(argv=None) -> None:
 
     ENGINE.start()  # the model and index load in the background while the server starts
     demo = build_ui()
+    from search.app_api import register
+
+    register(demo, ENGINE)  # the data API (search, census, ask, …): the only listed endpoints, and MCP tools
     demo.queue(default_concurrency_limit=4)
     demo.launch(
         server_name=args.host,
@@ -789,6 +798,7 @@ def main(argv=None) -> None:
         run_history=False,
         quiet=True,
         prevent_thread_lock=True,
+        mcp_server=args.mcp,  # Gradio prints the MCP URL: http://HOST:PORT/gradio_api/mcp/
     )
     print(
         f"app answering on http://{args.host}:{args.port} ({time.perf_counter() - STARTED:.1f}s after start)",
