@@ -311,9 +311,10 @@ def main() -> None:
         commit = subprocess.run(
             ["git", "-C", str(args.code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
         ).stdout.strip()
-        report = {"code": str(args.code), "commit": commit, "machine": machine(),
-                  "date": time.strftime("%Y-%m-%d"), "command": " ".join(sys.argv),
-                  "results": results}  # fmt: skip
+        code = "this checkout" if args.code.resolve() == ROOT else args.code.name  # no folder of this machine
+        command = " ".join(["bench/hostile_inputs.py", *sys.argv[1:]])
+        report = {"code": code, "commit": commit, "machine": machine(),
+                  "date": time.strftime("%Y-%m-%d"), "command": command, "results": results}  # fmt: skip
         args.output.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

@@ -74,6 +74,9 @@ PAGE_BREAK = "\f"  # paginated readers (PDF) put this alone on a line between pa
 # a line that is only a page number: — 3 —, - 3 -, 第3页, 3/12
 _PAGE_NUMBER_RE = re.compile(r"^(?:[—–\-－]+\s*\d{1,4}\s*[—–\-－]+|第\s*\d{1,4}\s*页|\d{1,4}\s*/\s*\d{1,4})$")
 RUNNING_MIN = 2  # a running head stands beside at least this many page breaks
+_DIGITS_RE = re.compile(r"\d+")
+_EDGE_DIGITS_RE = re.compile(r"^\d+|\d+$")
+_COUNTER_RE = re.compile(r"第\s*\d+\s*页|\d+\s*/\s*\d+|page\s*\d+", re.IGNORECASE)
 TITLE_REPEATS = 3  # an essay site's title printed this often is the site's, not the document's
 
 
@@ -188,8 +191,14 @@ def _beside_breaks(lines: list[str]) -> set[int]:
 
 
 def _running_key(line: str) -> str:
-    """A running head's text with its page number masked (教育局文件 3 and 教育局文件 4 are one head)."""
-    return re.sub(r"\d+", "#", line)
+    """A running head's text with its page number masked (教育局文件 3 and 教育局文件 4 are one head).
+
+    Only a number at the line's start or end, or in a page counter (第 3 页 共 12 页), is masked: a
+    line of text carries numbers inside it, and two wrapped items that differ only in their numbers
+    (7、…幼儿园7所 and 17、…幼儿园17所, each at a page's top) are text, not one running head."""
+    if _COUNTER_RE.search(line):
+        return _DIGITS_RE.sub("#", line)
+    return _EDGE_DIGITS_RE.sub("#", line)
 
 
 def _drop_repeated_title(lines: list[str]) -> list[str]:

@@ -353,3 +353,24 @@ def test_running_heads_beside_page_breaks_go_and_the_same_words_elsewhere_stay()
 def test_a_line_beside_only_one_page_break_is_text():
     text = clean_text("一、总体要求\n落实任务。\f二、主要措施\n加强领导。").text
     assert text.split("\n") == ["一、总体要求", "落实任务。", "二、主要措施", "加强领导。"]
+
+
+def test_wrapped_items_differing_only_in_their_numbers_at_page_tops_are_text():
+    # a numbered list wrapping across pages: each page starts with the tail of a different item; with
+    # every number masked they would read as one running head and be dropped
+    pages = [
+        "6、新建幼儿园6所。\n7、新建、改扩建幼儿园7所，增",
+        "加学位700个。\n8、新建幼儿园8所。\n17、新建、改扩建幼儿园17所，增",
+        "加学位1700个。\n18、新建幼儿园18所。",
+    ]
+    text = clean_text("\f".join(pages)).text
+    assert "7、新建、改扩建幼儿园7所，增" in text and "17、新建、改扩建幼儿园17所，增" in text
+    assert text.count("加学位") == 2
+
+
+def test_a_page_counter_and_a_numbered_running_foot_still_go():
+    pages = ["一、总体要求\n落实任务。\n第 1 页 共 3 页", "二、主要措施\n第 2 页 共 3 页", "三、保障措施"]
+    assert "页" not in clean_text("\f".join(pages)).text
+    pages = ["一、总体要求\n落实任务。", "4 某市教育局\n二、主要措施", "5 某市教育局\n三、保障措施"]
+    kept = clean_text("\f".join(pages)).text.split("\n")
+    assert kept == ["一、总体要求", "落实任务。", "二、主要措施", "三、保障措施"]
