@@ -43,17 +43,19 @@ SEARCH_TIMEOUT_S = 120.0
 UPLOAD_TIMEOUT_S = 1800.0
 
 VERBS = ["推进", "加强", "完善", "落实", "深化", "健全", "优化", "实施", "扩大", "提升"]
-TOPICS = ["乡村学校少年宫", "智慧校园", "劳动教育实践基地", "中小学心理健康服务", "校园食品安全",
-          "职业教育产教融合", "特殊教育随班就读", "青少年体质监测", "校外培训监管", "教师交流轮岗",
-          "家庭教育指导", "学校美育浸润", "民族团结教育", "学生资助精准识别", "校园安全风险防控"]  # fmt: skip
-GOALS = ["建立工作台账", "纳入年度考核", "每季度开展督导检查", "形成典型经验做法", "覆盖全部中小学校",
+# a culture-and-tourism plan: a large plan of the same shape whose items do not compete with the judged
+# education clauses, so a search is wrong only if serving is
+TOPICS = ["公共图书馆数字化", "非物质文化遗产传承工作站", "景区游客服务中心", "旅游厕所", "文物保护单位",
+          "乡村文化礼堂", "博物馆免费开放", "文艺院团演出", "旅游市场秩序整治", "红色旅游线路",
+          "全民阅读活动", "文化馆总分馆", "智慧景区", "演出市场监管", "旅游民宿"]  # fmt: skip
+GOALS = ["建立工作台账", "纳入年度考核", "每季度开展督导检查", "形成典型经验做法", "覆盖全部乡镇",
          "完成年度目标任务", "组织专项培训", "开展第三方评估", "建立长效机制", "按月通报进展"]  # fmt: skip
 
 
 def synthetic_plan(clauses: int) -> str:
     """A work plan of ``clauses`` distinct numbered items under ten headings; each item names a county
     number, so no item's text is in the shipped corpus (every one must be embedded)."""
-    lines = ["测试市2026年教育工作要点", "测试市教育局"]
+    lines = ["测试市2026年文化和旅游工作要点", "测试市文化和旅游局"]
     per_section = max(1, -(-clauses // 10))
     numerals = "一二三四五六七八九十"
     for n in range(clauses):
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     if args.index:
         shutil.copytree(args.index, index)  # vectors to reuse
     built = build_index([corpus, work / "uploads"], index, load_encoder())
-    plan = work / "incoming" / "测试市2026年教育工作要点.txt"
+    plan = work / "incoming" / "测试市2026年文化和旅游工作要点.txt"
     plan.parent.mkdir()
     plan.write_text(synthetic_plan(args.clauses), encoding="utf-8")
     searches, _, _ = load_cases()

@@ -89,3 +89,15 @@ def _masked(value: str) -> str:
     """The bad value with its password part hidden (a start-up error lands in logs)."""
     user, sep, _ = (value or "").partition(":")
     return repr(f"{user}:***" if sep else value)
+
+
+def mcp_setting(access: Access, requested: bool) -> tuple[bool, str]:
+    """(serve MCP?, warning) for the app's MCP switch. Gradio mounts its MCP server outside the login:
+    with ``--auth`` its tool list is public and its tool calls fail (the server calls the app back
+    without credentials), so MCP is turned off there, with a warning saying so."""
+    if requested and access.users:
+        return False, (
+            "warning: MCP is off because --auth is set: Gradio's MCP endpoint is not behind the login; "
+            "use the HTTP API with a login (docs/deploy.md), or serve MCP without --auth on 127.0.0.1"
+        )
+    return requested, ""

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from search.access import Access, BadAuth, access_from_args, exposure_warning, parse_user, read_auth_file
+from search.access import (
+    Access,
+    BadAuth,
+    access_from_args,
+    exposure_warning,
+    mcp_setting,
+    parse_user,
+    read_auth_file,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +74,10 @@ def test_the_app_stops_with_one_line_on_a_bad_auth_value():
     assert run.stderr.strip().splitlines() == [
         "error: --auth: expected USER:PASSWORD with both parts non-empty, got 'nocolon'"
     ]
+
+
+def test_mcp_is_off_with_a_login_and_says_so():
+    assert mcp_setting(Access(), True) == (True, "")
+    assert mcp_setting(Access(), False) == (False, "")
+    served, warning = mcp_setting(Access((("li", "pw"),)), True)
+    assert not served and "MCP is off" in warning and "\n" not in warning
