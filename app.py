@@ -544,7 +544,8 @@ def build_ui():
                 label="级别 Level",
                 value="",
                 min_width=120,
-                choices=[("全部", ""), ("省级", "省"), ("市级", "市"), ("县级", "县"), ("区级", "区")],
+                choices=[("全部", ""), ("国家级", "国家"), ("省级", "省"), ("市级", "市"), ("县级", "县")]
+                + [("区级", "区")],
             )
             source = gr.Dropdown(label="文件 Document", choices=[("全部文件 All", "")], value="", scale=3)
             lead = gr.Dropdown(

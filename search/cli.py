@@ -34,7 +34,7 @@ def _filter_options(func: Callable) -> Callable:
         [
             click.option("--year", default=None, help="Year or range: 2021, 2020-2023, 2020-, -2023."),
             click.option("--issuer", default="", help="Text in the issuer, region or title (e.g. 高台)."),
-            click.option("--level", default="", help="Administrative level: 省 市 县 区."),
+            click.option("--level", default="", help="Administrative level: 国家 省 市 县 区."),
             click.option("--source", default="", help="Text in the document's source path or id."),
             click.option("--lead", default="", help="Text in a task's lead unit (牵头单位)."),
         ]
@@ -137,7 +137,7 @@ def inspect(file: Path, index_dir: Path | None, as_json: bool) -> None:
         click.echo(f"skipped {problem}", err=True)
     for doc in report["documents"]:
         click.echo(f"== {doc['source']}")
-        for name in ("title", "issuer", "region", "level", "year", "doc_number", "date"):
+        for name in ("title", "issuer", "region", "level", "year", "doc_number", "date", "effective_date"):
             click.echo(f"  {name:10s} {doc[name] or '—'}  ({doc['provenance'].get(name, 'missing')})")
         click.echo(f"  {len(doc['clauses'])} clauses")
         for clause in doc["clauses"]:

@@ -40,10 +40,11 @@ class Document:
     raw: str  # text as loaded, kept for display
     issuer: str = ""
     region: str = ""
-    level: str = ""  # 省 / 市 / 县 / 区 or ""
+    level: str = ""  # 国家 / 省 / 市 / 县 / 区 or ""
     year: int | None = None
     doc_number: str = ""  # 文号, e.g. 高教发〔2023〕1号
-    date: str = ""  # ISO date, e.g. 2023-03-24
+    date: str = ""  # ISO date, e.g. 2023-03-24 (a law's: its latest version's)
+    effective_date: str = ""  # ISO date a law or regulation takes effect (自…起施行)
     provenance: dict[str, str] = field(default_factory=dict)  # field -> "read" | "given"
 
 
