@@ -7,6 +7,7 @@ One app process serves both, started with ``--read-only --auth`` over a copy of 
 from __future__ import annotations
 
 import shutil
+from contextlib import closing
 
 import httpx
 import pytest
@@ -50,10 +51,10 @@ def test_the_http_api_needs_a_login(locked_app):
         refused = anonymous.post("gradio_api/call/do_census", json={"data": ["双减", *NO_FILTERS]})
         assert refused.status_code in (401, 403)
         assert anonymous.get("config").status_code in (401, 403)
-    with login(url, "wrong") as stranger:
+    with closing(login(url, "wrong")) as stranger:
         wrong = stranger.post("gradio_api/call/do_census", json={"data": ["双减", *NO_FILTERS]})
         assert wrong.status_code in (401, 403)
-    with login(url) as member:
+    with closing(login(url)) as member:
         accepted = member.post("gradio_api/call/do_census", json={"data": ["双减", *NO_FILTERS]})
         assert accepted.status_code == 200 and accepted.json()["event_id"]
 
@@ -78,10 +79,13 @@ def test_gradio_client_with_the_login_searches(locked_app):
 
 def test_a_direct_call_to_the_upload_handler_is_refused(locked_app):
     url, uploads = locked_app
-    with login(url) as member:
+    with closing(login(url)) as member:
         for name in ("on_upload", "on_rebuild", "on_delete"):
-            response = member.post(f"gradio_api/call/{name}", json={"data": [None]})
-            assert response.status_code >= 400, name
+            try:
+                status = member.post(f"gradio_api/call/{name}", json={"data": [None]}).status_code
+            except httpx.TransportError:  # Gradio drops a call to an endpoint it does not have
+                status = None
+            assert status is None or status >= 400, name  # a registered handler would answer 200
     assert sorted(p.name for p in uploads.iterdir()) == ["kept.txt"]
 
 
