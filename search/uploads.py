@@ -167,10 +167,6 @@ class Library:
         """How the index names an upload: ``<uploads folder name>/<file>`` (build._parse_roots)."""
         return f"{self.uploads.name}/"
 
-    @property
-    def building(self) -> bool:
-        return self._build_lock.locked()
-
     def upload_sources(self) -> list[str]:
         """Sources of the uploaded files that can be deleted, as the index names them."""
         if not self.uploads.is_dir():
