@@ -311,18 +311,20 @@ def running_app(
     timeout_s: float = START_TIMEOUT_S,
     corpus: Path = ROOT / "corpus",
     uploads: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> Iterator[tuple[str, int, float]]:
     """app.py on 127.0.0.1 over ``index`` (uploads default to ``work``/uploads, Gradio's temp files go
     to ``work``/gradio); yields (url, pid, seconds until it answered). The process is always stopped on
     exit (also on Ctrl-C or an error); AppStartError if it exits or stays silent for ``timeout_s``.
-    Also what the browser tests start the app with."""
+    ``extra`` goes after the other arguments (``--read-only``, ``--auth``…). Also what the browser tests
+    start the app with."""
     uploads = uploads or work / "uploads"
     port = free_port()
     log = work / "app.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_SEARCH_LLM")}  # extractive answers
     env.update(GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", GRADIO_TEMP_DIR=str(work / "gradio"))
     command = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--corpus", str(corpus),
-               "--uploads", str(uploads), "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+               "--uploads", str(uploads), "--host", "127.0.0.1", "--port", str(port), *extra]  # fmt: skip
     started = time.perf_counter()
     with open(log, "wb") as out:
         # own session: a Ctrl-C in the terminal reaches only this script, which then stops the app itself

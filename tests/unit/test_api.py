@@ -100,7 +100,7 @@ def test_ask_and_similar_return_their_json(searcher):
         (lambda s: api.search(s, "学前", context=2.5), "context must be a whole number from 0 to 5"),
         (lambda s: api.search(s, 42), "query must be text, not 42"),
         (lambda s: api.search(s, "  "), "empty query"),
-        (lambda s: api.search(s, "学前", lead="省教育厅"), "unknown filter lead: use year, issuer, level"),
+        (lambda s: api.search(s, "学前", region="甘肃"), "unknown filter region: use year, issuer, level"),
         (lambda s: api.document(s, "nope.txt"), "no document 'nope.txt' in the index"),
     ],
 )
@@ -217,3 +217,7 @@ def test_the_documented_example_runs(index, monkeypatch, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "bad level '全部': use one of 国家 省 市 县 区" in out
     assert "高台县2023年教育工作要点" in out  # a census of 双减 lists the plans that say it
+
+
+def test_the_lead_filter_reaches_the_library_like_the_cli_option():
+    assert api.parse_filters(lead="市财政局") == Filters.parse(lead="市财政局")
