@@ -268,9 +268,16 @@ def make_filters(year_from, year_to, issuer, level, source):
 
 
 @friendly("", "")
-def do_search(query, k, context, year_from, year_to, issuer, level, source):
+def do_search(query, k, context, by_plan, year_from, year_to, issuer, level, source):
     v = _views()
     filters = make_filters(year_from, year_to, issuer, level, source)
+    if by_plan:
+        from search.plans import plan_view
+
+        with ENGINE.use() as searcher:
+            rows = plan_view(searcher, query, k=int(k), filters=filters)
+        hits = [h for row in rows for h in row.hits]
+        return v.plan_rows_html(query.strip(), rows, v.filters_label(filters)), v.citations_text(hits)
     with ENGINE.use() as searcher:
         hits = searcher.search(query, k=int(k), filters=filters, context=int(context))
     return v.results_html(query.strip(), hits, v.filters_label(filters)), v.citations_text(hits)
@@ -548,6 +555,7 @@ def build_ui():
                 with gr.Row():
                     k = gr.Slider(1, 50, value=10, step=1, label="结果数 Results (k)")
                     context = gr.Slider(0, 5, value=1, step=1, label="上下文 Context（前后各几条条款）")
+                    by_plan = gr.Checkbox(value=False, label="按文件 By plan", elem_id="search-by-plan")
                 gr.Examples(EXAMPLES_SEARCH, inputs=query, label="示例 Examples")
                 results = html(elem_id="search-results")
                 with gr.Accordion("引用列表 Citations（可复制）", open=False):
@@ -637,7 +645,7 @@ def build_ui():
                     rebuild_report = html(elem_id="rebuild-report")
 
         catalog_outputs = [status, year_from, year_to, issuer, source, docs_table, doc_pick]
-        search_inputs = [query, k, context, *filters]
+        search_inputs = [query, k, context, by_plan, *filters]
         gr.on([search_btn.click, query.submit], do_search, search_inputs, [results, cites])
         gr.on(
             [census_btn.click, term.submit],

@@ -40,7 +40,7 @@ from search.build import (
     embed_text,
     embedding_identity,
 )
-from search.fusion import LEGS, Weights, diversify, minmax, rank_order, top
+from search.fusion import LEGS, Weights, minmax, rank_order, spread, top
 from search.keyword import normalise
 from search.pipeline import outdated_reader
 from search.retrieve import PASSAGE_CHARS, Filters, Searcher
@@ -303,7 +303,8 @@ class Replica:
         order = rank_order(fused, verbatim)
         if not full.targeted:
             groups = (verbatim * 2 + (bonuses[:, 0] > 0))[order].tolist()
-            order = order[diversify(self.bench.clause_doc[rows[order]].tolist(), weights.per_plan, groups)]
+            plans = self.bench.clause_doc[rows[order]].tolist()
+            order = order[spread(plans, fused[order], groups, weights)]
         return rows[order], fused[order]
 
     def grid(self, weight_rows: np.ndarray, depth: int, base: Weights) -> np.ndarray:

@@ -25,11 +25,12 @@ import math
 import subprocess
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from search.fusion import Weights, penalise_plans
+from search.fusion import Weights
 from search.retrieve import Filters, Searcher
 
 from machine import machine
@@ -42,7 +43,7 @@ TARGETS = {"clause_recall@10": 0.90, "plan_recall@10": 0.95}
 METRICS = ("clause_recall@10", "plan_recall@10", "plan_recall_relevant@10", "nDCG@10")
 # configurations tried: ("cap", n) spreads with Weights.per_plan = n (0: none); ("penalty", x) ranks
 # greedily by fused score minus x per clause of the same plan already taken
-CONFIGS = [("cap", n) for n in (0, 1, 2, 3, 4)] + [("penalty", x) for x in (0.05, 0.1, 0.2, 0.3)]
+CONFIGS = [("cap", n) for n in (0, 1, 2, 3, 4)] + [("penalty", x) for x in (0.05, 0.1, 0.2, 0.3, 0.5)]
 
 
 def load_topics(path: Path) -> list[dict]:
@@ -55,25 +56,17 @@ def key(source: str, address: str, part: int) -> tuple[str, str, int]:
 
 
 def ranked_keys(searcher: Searcher, query: str, config: tuple[str, float]) -> list[tuple]:
-    """(source, address, part) of the top K clauses under ``config``."""
+    """(source, address, part) of the top K clauses under ``config``: through Searcher.search, with
+    the cap asked for (``per_plan``) or the plan penalty set in its weights."""
     kind, value = config
-    if kind == "cap":
-        hits = searcher.search(query, k=K, per_plan=int(value))
-        return [key(h.document.source, h.clause.address, h.clause.part) for h in hits]
-    ranking = searcher.ranking(query, Filters(), per_plan=0)
-    plans = searcher.clause_doc[ranking.rows].tolist()
-    order = penalise_plans(plans, ranking.scores, value, keep=ranking.verbatim)
-    hits_rows = [int(ranking.rows[i]) for i in order]
-    out, seen = [], set()
-    for row in hits_rows:
-        c = searcher.clause(row)
-        k = key(c.source, c.address, c.part)
-        if k not in seen:
-            seen.add(k)
-            out.append(k)
-        if len(out) == K:
-            break
-    return out
+    saved = searcher.weights
+    if kind == "penalty":
+        searcher.weights = replace(saved, plan_penalty=float(value), per_plan=0)
+    try:
+        hits = searcher.search(query, k=K, per_plan=int(value) if kind == "cap" else None)
+    finally:
+        searcher.weights = saved
+    return [key(h.document.source, h.clause.address, h.clause.part) for h in hits]
 
 
 def score(topic: dict, got: list[tuple]) -> dict[str, float]:
@@ -123,7 +116,7 @@ def evaluate(searcher: Searcher, topics: list[dict]) -> dict:
             "n_tune": len(tune),
             "n_report": len(check),
         }
-    default = ("cap", Weights().per_plan)
+    default = ("penalty", Weights().plan_penalty)
     return {
         "configs_tried": [list(c) for c in CONFIGS],
         "all_topics": {f"{k}={v}": mean(per[(k, v)]) for k, v in CONFIGS},

@@ -36,7 +36,8 @@ class Weights:
     quoted: float = 0.5  # bonus for a clause containing every quoted term of the query
     cue: float = 0.15  # bonus for clauses of plans matching the query's year and place cues
     depth: int = 50  # candidates taken from each clause leg
-    per_plan: int = 2  # clauses of a plan ranked before every other plan's next one (0: no cap)
+    plan_penalty: float = 0.2  # spread over plans: fused score lost per clause of its plan ranked above
+    per_plan: int = 0  # instead a hard cap: clauses of a plan before every other plan's next (0: none)
 
 
 def fuse(raw: dict[str, np.ndarray], quoted: np.ndarray, cue: np.ndarray, weights: Weights):
@@ -62,45 +63,66 @@ def diversify(plans: list, cap: int, groups: list | None = None) -> list[int]:
     has more than ``cap`` items ahead of another plan's next one.
 
     Items beyond their plan's cap keep their relative order and follow the others, so the list is only
-    reordered, never cut: a plan with no competitor still fills the page. With ``groups`` (a key per
-    item: verbatim holder, holder of the quoted terms), each group is spread on its own and keeps the
-    places its items had, so no spreading moves an item below one of a lesser group. ``cap`` 0 keeps
-    the order.
+    reordered, never cut: a plan with no competitor still fills the page. ``groups``: see
+    ``within_groups``. ``cap`` 0 keeps the order.
     """
-    n = len(plans)
     if cap <= 0:
-        return list(range(n))
-    groups = [0] * n if groups is None else groups
-    members: dict = {}
-    for i, g in enumerate(groups):
-        members.setdefault(g, []).append(i)
-    order = [0] * n
-    for slots in members.values():
+        return list(range(len(plans)))
+
+    def capped(slots: list[int]) -> list[int]:
         taken: dict = {}
         first, later = [], []
         for i in slots:
             count = taken.get(plans[i], 0)
             taken[plans[i]] = count + 1
             (first if count < cap else later).append(i)
-        for slot, i in zip(slots, first + later, strict=True):
-            order[slot] = i
-    return order
+        return first + later
+
+    return within_groups(len(plans), groups, capped)
 
 
-def penalise_plans(plans: list, scores: np.ndarray, penalty: float, keep: int = 0) -> list[int]:
+def penalise_plans(plans: list, scores: np.ndarray, penalty: float, groups: list | None = None) -> list[int]:
     """Positions of ranked items reordered greedily by score minus ``penalty`` for each item of the same
-    plan already taken (maximal marginal relevance with "same plan" as the similarity); the first
-    ``keep`` items stay first. The alternative to ``diversify``'s cap that bench/eval_topics.py measures."""
-    order = list(range(min(keep, len(plans))))
-    taken: dict = {}
-    for i in order:
-        taken[plans[i]] = taken.get(plans[i], 0) + 1
-    left = list(range(len(order), len(plans)))
-    while left:
-        best = max(left, key=lambda i: (float(scores[i]) - penalty * taken.get(plans[i], 0), -i))
-        left.remove(best)
-        order.append(best)
-        taken[plans[best]] = taken.get(plans[best], 0) + 1
+    plan already taken: maximal marginal relevance with "same plan" as the similarity. A plan's best
+    item is never penalised, so the plans' first items keep their order (document-level rankings are
+    unchanged); ``groups``: see ``within_groups``. Chosen over the cap on the cross-plan topics
+    (bench/eval_topics.py)."""
+    if penalty <= 0:
+        return list(range(len(plans)))
+
+    def greedy(slots: list[int]) -> list[int]:
+        order, taken, left = [], {}, list(slots)
+        while left:
+            best = max(left, key=lambda i: (float(scores[i]) - penalty * taken.get(plans[i], 0), -i))
+            left.remove(best)
+            order.append(best)
+            taken[plans[best]] = taken.get(plans[best], 0) + 1
+        return order
+
+    return within_groups(len(plans), groups, greedy)
+
+
+def spread(plans: list, fused: np.ndarray, groups: list, weights: Weights, per_plan: int | None = None):
+    """Positions of a ranked pool spread over plans as a search spreads them: a cap of ``per_plan``
+    clauses when asked for (or set in ``weights``; 0 asked: none), else ``weights.plan_penalty``."""
+    cap = weights.per_plan if per_plan is None else per_plan
+    if cap or per_plan is not None:
+        return diversify(plans, cap, groups)
+    return penalise_plans(plans, fused, weights.plan_penalty, groups)
+
+
+def within_groups(n: int, groups: list | None, reorder) -> list[int]:
+    """Apply ``reorder`` (positions → positions) to each group of items on its own, each group keeping
+    the places its items had: with groups for verbatim holders and holders of the quoted terms, no
+    spreading moves an item below one of a lesser group."""
+    groups = [0] * n if groups is None else groups
+    members: dict = {}
+    for i, g in enumerate(groups):
+        members.setdefault(g, []).append(i)
+    order = [0] * n
+    for slots in members.values():
+        for slot, i in zip(slots, reorder(slots), strict=True):
+            order[slot] = i
     return order
 
 

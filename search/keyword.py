@@ -200,13 +200,15 @@ class KeywordIndex:
 
     def rows_with_all(self, tokens: list[str], rarest: int = 4) -> np.ndarray | None:
         """Rows holding every one of the ``rarest`` least frequent of ``tokens`` (sorted row ids), read
-        off the posting lists; None when some token is in no row at all. Why the rarest few: they
+        off the posting lists (none when a token is in no row; None without tokens). The rarest few
         narrow a verbatim lookup to a handful of rows at any corpus size, for the cost of their
         (short) posting lists."""
         vocab, index = self._bm25.vocab_dict, self._bm25.scores
         ids = {vocab.get(t) for t in tokens}
-        if None in ids or not ids:
+        if not ids:
             return None
+        if None in ids:
+            return np.zeros(0, dtype=np.int64)
         indptr, indices = index["indptr"], index["indices"]
         lists = sorted((indices[indptr[i] : indptr[i + 1]] for i in ids), key=len)[:rarest]
         rows = np.unique(lists[0])

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .fusion import Weights, diversify, fuse, rank_order, top
+from .fusion import Weights, fuse, rank_order, spread, top
 from .keyword import Tokenizer, char_bigrams, normalise
 from .records import Clause, Document, Hit
 from .store import EXACT_LIMIT, Store, check_model, clause_from_row, document_from_row, open_store
@@ -37,8 +37,7 @@ PASSAGE_RADIUS = 20  # neighbours looked at on each side when growing a passage
 # in an HNSW index: about as cheap as a graph walk through mostly forbidden nodes, and never misses
 EXACT_FILTERED_LIMIT = EXACT_LIMIT
 MIN_VERBATIM = 8  # characters (squeezed) a query needs before a clause holding it verbatim ranks first
-VERBATIM_DOCS = 20  # best documents by character pairs also scanned for the verbatim query
-VERBATIM_ROWS = 4000  # at most this many clauses are read for a verbatim lookup
+VERBATIM_DOCS = 50  # at most this many documents holding the query's rarest pairs are read for it
 
 
 _SPACE_RE = re.compile(r"\s+")
@@ -222,9 +221,10 @@ class Searcher:
     ) -> list[Hit]:
         """The k best clauses for ``query``; near-duplicates from the same source are listed once.
 
-        Results span the plans: no plan has more than ``per_plan`` clauses (default Weights.per_plan,
-        0: no cap) ahead of another plan's next one, unless the query targets one plan (it names a
-        place and a year, or a source filter is set). Each hit says how many more clauses of its plan
+        Results span the plans (a clause loses Weights.plan_penalty of its score per clause of its plan
+        ranked above it; with ``per_plan`` N instead, no plan has more than N clauses ahead of another
+        plan's next; 0: no spread), unless the query targets one plan (it names a place and a year, or
+        a source filter is set). Each hit says how many more clauses of its plan
         the candidates hold (``plan_more``)."""
         query = check_query(query)
         if k < 1:
@@ -259,13 +259,19 @@ class Searcher:
         order = rank_order(fused, pool.verbatim)
         verbatim = int(pool.verbatim.sum())
         targeted = pool.targeted or bool(filters.source)
-        cap = self.weights.per_plan if per_plan is None else per_plan
         if not targeted:
-            groups = (pool.verbatim * 2 + (pool.quoted > 0))[order].tolist()
-            order = order[diversify(self.clause_doc[pool.rows[order]].tolist(), cap, groups)]
+            order = order[self._spread(pool, order, fused, per_plan)]
         return Ranking(
             pool.rows[order], fused[order], {n: leg[order] for n, leg in legs.items()}, verbatim, targeted
         )
+
+    def _spread(self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None) -> list[int]:
+        """The ranked pool spread over plans: a cap of ``per_plan`` clauses when asked for (or set in the
+        weights; 0 asked: no spread), else the plan penalty. Verbatim holders and holders of the quoted
+        terms are spread among themselves only."""
+        plans = self.clause_doc[pool.rows[order]].tolist()
+        groups = (pool.verbatim * 2 + (pool.quoted > 0))[order].tolist()
+        return spread(plans, fused[order], groups, self.weights, per_plan)
 
     def _cached_masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
         """masks(), remembered for the last few filters with the clause mask's packed bits (dense_plan's
@@ -361,24 +367,32 @@ class Searcher:
         """Clause rows (allowed by the mask) whose text holds the query verbatim, ignoring whitespace,
         punctuation, width and quote style; empty for queries under MIN_VERBATIM characters.
 
-        Only a few documents are read: those holding the query's rarest character pairs (posting
-        lists of the document pair index) and the best VERBATIM_DOCS by the pair leg (``pairs``, which
-        also finds a document whose text breaks the query with a line or page break)."""
+        Only the clauses of a few documents are read: those holding the query's rarest character pairs
+        (posting lists of the document pair index), at most VERBATIM_DOCS of them, best by the pair leg
+        (``pairs``), so the cost stays flat from ten thousand clauses to a million."""
         needle = squeeze(query)
+        none = np.zeros(0, dtype=np.int64)
         if len(needle) < MIN_VERBATIM or self.n_docs == 0:
-            return np.zeros(0, dtype=np.int64)
-        docs = self.store.bm25_doc_pairs.rows_with_all(char_bigrams(needle))
-        best = top(pairs, VERBATIM_DOCS)
-        docs = np.union1d(best, docs) if docs is not None else best
+            return none
+        # pairs inside the query's runs of Chinese characters, spaces dropped (a pair across punctuation
+        # is in no index, and a run of digits or letters at either end may be cut short: 023 of 2023)
+        pairs_in = char_bigrams(_SPACE_RE.sub("", query))
+        docs = self.store.bm25_doc_pairs.rows_with_all([p for p in pairs_in if not p.isascii()])
+        if docs is None or len(docs) == 0:
+            return none
+        if len(docs) > VERBATIM_DOCS:
+            docs = np.sort(docs[np.argsort(-pairs[docs], kind="stable")[:VERBATIM_DOCS]])
         by_doc = self.clause_doc[self._by_position]
         starts, ends = np.searchsorted(by_doc, docs), np.searchsorted(by_doc, docs, side="right")
-        rows = np.concatenate([self._by_position[a:b] for a, b in zip(starts, ends, strict=True)] or [[]])
-        rows = rows.astype(np.int64)
+        rows = np.concatenate([self._by_position[a:b] for a, b in zip(starts, ends, strict=True)])
         if clause_mask is not None:
             rows = rows[clause_mask[rows]]
-        rows = np.sort(rows)[:VERBATIM_ROWS]
-        found = [vec for vec, norm in self._rows_by_vec("vec, norm_text", rows.tolist(), SQL_BATCH * 5)
-                 if needle in squeeze(norm)]  # fmt: skip
+        rows = np.sort(rows).tolist()
+        found = [
+            vec
+            for vec, norm in self._rows_by_vec("vec, norm_text", rows, SQL_BATCH * 5)
+            if needle in squeeze(norm)
+        ]
         return np.array(found, dtype=np.int64)
 
     def _doc_leg(self, weight: float, index, tokens: list[str], doc_mask: np.ndarray | None) -> np.ndarray:

@@ -1,42 +1,45 @@
-"""Regression guard on retrieval quality: the default fusion on all 400 NCP queries.
+"""Guard on retrieval quality on questions the weights were not chosen on (the NCP policy-QA set).
 
-Builds the NCP index once into .cache/ncp-index (rebuilt only when the corpus hash, model or chunker
-version in its manifest no longer match) and reuses bench/eval_ncp.py to score it.
+The fusion weights are picked by bench/eval_ncp.py's grid on half of the 400 questions (even qids) and
+scored on the other half, then the reverse; each question is thus scored by weights not chosen on it.
+The pooled held-out figures are asserted against the targets where they are reached, and against the
+measured figure otherwise (HELD_OUT: the targets not met are named there, never silently lowered).
+The NCP index is built once into .cache/ncp-index and reused while corpus, model and readers match.
+In CI (CI=true) missing data is a failure, not a skip.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from benchmod import bench_module
 
 REPO = Path(__file__).resolve().parents[2]
 NCP = REPO.parent / "shared/benchmarks/ncp"
 INDEX = REPO / ".cache/ncp-index"
-MARGIN = 0.01
+STEP = 0.1  # the guard's grid (286 weight vectors × 3 depths per fold); the bench's default is finer
+TARGETS = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
+# pooled held-out figures measured by this guard's procedure where a target is not reached
+# (bench/results/ncp_eval.json "heldout" holds the figures); a figure under its target is asserted at
+# the measured value, so the guard still catches a fall, and the target stays named beside it
+HELD_OUT = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
+MARGIN = 0.005
 
-# Measured 2026-12-02 with `.venv/bin/python bench/eval_ncp.py --grid` (fusion-default row of
-# bench/results/ncp_eval.json: all 400 queries, default Weights(), the default multilingual-e5-small-int8,
-# on an AMD EPYC without VNNI, so 7-bit int8 weights); update them when the default model, the weights,
-# the legs, the passages, the chunker or the metadata reader change on purpose (last: the document
-# character-pair leg and the weights retuned with it, MRR@10 0.8778 -> 0.9015, R@5 0.96 -> 0.97).
-# answer@5 is over the 800-character passages hits return; answer_clause@5 over bare clause texts.
-# 3 December (session 11), queries now encoded one at a time as searches encode them (the int8 model
-# quantises activations per batch): R@5 0.9675, MRR@10 0.8993, answer@5 0.95, answer_clause@5 0.9075,
-# inside the margin of the values below, which are kept rather than lowered to it.
-MEASURED = {"R@5": 0.97, "MRR@10": 0.9015, "answer@5": 0.9475, "answer_clause@5": 0.905}
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not (NCP / "queries.jsonl").is_file(), reason=f"NCP benchmark not found at {NCP}"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def bench():
+    if not (NCP / "queries.jsonl").is_file():
+        message = f"NCP benchmark not found at {NCP}: put the shared benchmarks beside the checkout"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     from search.encoder import load_encoder
-    from search.retrieve import Weights
+    from search.fusion import Weights
 
     ev = bench_module("eval_ncp.py")
     encoder = load_encoder()
@@ -47,13 +50,16 @@ def bench():
     return ev, ev.Bench(searcher, corpus, queries)
 
 
-def test_default_fusion_holds_its_measured_quality(bench):
-    ev, judged = bench
-    from search.retrieve import Weights
+def test_weights_chosen_on_half_the_questions_hold_on_the_other_half(bench):
+    from search.fusion import Weights
 
+    ev, judged = bench
     assert len(judged.judged) == 400
-    got = ev.summarise(ev.evaluate(judged, Weights()))
-    low = {m: got[m] for m in MEASURED if got[m] < MEASURED[m] - MARGIN}
-    assert not low, (
-        f"NCP quality fell below the measured values minus {MARGIN}: {low} (measured {MEASURED}, got {got})"
-    )
+    replica = ev.Replica(judged)
+    even = np.array([int(j.qid, 16) % 2 == 0 for j in judged.judged])
+    grids = [ev.run_grid(replica, STEP, Weights(), tune, ~tune) for tune in (even, ~even)]
+    held = ev.heldout(judged, grids[0], grids[1], even)
+    got = held["pooled"]
+    floors = {m: min(TARGETS[m], HELD_OUT[m]) - (MARGIN if HELD_OUT[m] < TARGETS[m] else 0) for m in TARGETS}
+    low = {m: got[m] for m in floors if got[m] < floors[m]}
+    assert not low, f"held-out NCP quality {got} under its floors {floors} (targets {TARGETS})"
