@@ -179,6 +179,7 @@ class Searcher:
         self.clause_doc = np.ascontiguousarray(layout[:, 0])
         self._seq, self._start, self._end = (np.ascontiguousarray(layout[:, i]) for i in (1, 2, 3))
         self._by_position = np.lexsort((self._seq, self.clause_doc))  # rows by document, then seq
+        self._position_doc = self.clause_doc[self._by_position]  # sorted: a document's rows, by search
         self._seq_span = int(self._seq.max(initial=0)) + 1
         self._position_keys = self._position_key(self.clause_doc, self._seq)[self._by_position]  # sorted
         self._passage_spans = grow_all_passages(
@@ -374,15 +375,15 @@ class Searcher:
         none = np.zeros(0, dtype=np.int64)
         if len(needle) < MIN_VERBATIM or self.n_docs == 0:
             return none
-        # pairs inside the query's runs of Chinese characters, spaces dropped (a pair across punctuation
-        # is in no index, and a run of digits or letters at either end may be cut short: 023 of 2023)
-        pairs_in = char_bigrams(_SPACE_RE.sub("", query))
-        docs = self.store.bm25_doc_pairs.rows_with_all([p for p in pairs_in if not p.isascii()])
-        if docs is None or len(docs) == 0:
+        docs = np.zeros(0, dtype=np.int64)
+        for text in {query, _SPACE_RE.sub("", query)}:  # spaced as typed, and with no spaces at all
+            found = self.store.bm25_doc_pairs.rows_with_all(verbatim_pairs(text))
+            docs = np.union1d(docs, found) if found is not None else docs
+        if len(docs) == 0:
             return none
         if len(docs) > VERBATIM_DOCS:
             docs = np.sort(docs[np.argsort(-pairs[docs], kind="stable")[:VERBATIM_DOCS]])
-        by_doc = self.clause_doc[self._by_position]
+        by_doc = self._position_doc
         starts, ends = np.searchsorted(by_doc, docs), np.searchsorted(by_doc, docs, side="right")
         rows = np.concatenate([self._by_position[a:b] for a, b in zip(starts, ends, strict=True)])
         if clause_mask is not None:
@@ -691,6 +692,14 @@ def row_selector(bits: np.ndarray, n: int):
     import faiss
 
     return faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))
+
+
+def verbatim_pairs(text: str) -> list[str]:
+    """The character pairs inside ``text``'s runs of Chinese characters that any document holding the
+    text verbatim also holds (unless it breaks the text by a space where the text has none): not a
+    lone character of a run cut at the text's edge, nor a run of digits or letters cut short (023 of
+    2023)."""
+    return [p for p in char_bigrams(text) if len(p) == 2 and not p.isascii()]
 
 
 def targets_one_plan(cues: Cues) -> bool:
