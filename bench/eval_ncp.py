@@ -12,9 +12,13 @@ neighbours to at most 800 characters, as every hit returns it), the same over th
 answer span: about a fifth of the answers also appear in a duplicated notice), and the MRR@10 of the
 first such answer-bearing document (relevant or a notice carrying the same answer), beside the strict one.
 
-The legs are evaluated through ``Searcher.rank`` with other ``Weights``; the grid replicates rank's
-fusion in numpy over per-query leg scores computed once (checked against ``Searcher.rank``). The grid
-is tuned on even qids (qid read as a hex number) and checked on odd ones.
+The legs are evaluated through ``Searcher.rank`` with other ``Weights``; the grid ranks with the
+library's own fusion functions (search.fusion) over per-query leg scores computed once (checked
+against ``Searcher.rank``), without the spread over plans (it never moves a document's first clause,
+so the document metrics are unchanged; answer@5 may move). Held-out figures: the grid picks weights on
+even qids (qid read as a hex number) and they are scored on the odd ones through ``Searcher.rank``
+(spread included), then the reverse; "held-out both folds" scores each query by weights not chosen
+on it. The grid's size (configurations per fold) is reported beside them.
 """
 
 from __future__ import annotations

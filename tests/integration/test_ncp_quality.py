@@ -22,10 +22,11 @@ NCP = REPO.parent / "shared/benchmarks/ncp"
 INDEX = REPO / ".cache/ncp-index"
 STEP = 0.1  # the guard's grid (286 weight vectors × 3 depths per fold); the bench's default is finer
 TARGETS = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
-# pooled held-out figures measured by this guard's procedure where a target is not reached
-# (bench/results/ncp_eval.json "heldout" holds the figures); a figure under its target is asserted at
-# the measured value, so the guard still catches a fall, and the target stays named beside it
-HELD_OUT = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
+# pooled held-out figures of this guard's procedure (858 configurations per fold): R@5 0.9725,
+# MRR@10 0.8836, answer@5 0.955. MRR@10 misses its target of 0.90 (weights picked on one half score
+# 0.915 and 0.897 there, 0.883 and 0.884 on the other): it is asserted at the measured value, so the
+# guard still catches a fall, and the target stays named beside it; the others at their targets.
+HELD_OUT = {"R@5": 0.96, "MRR@10": 0.8836, "answer@5": 0.92}
 MARGIN = 0.005
 
 pytestmark = pytest.mark.slow

@@ -168,3 +168,15 @@ def test_app_shows_more_from_a_plan_and_the_plan_rows(searcher):
     page = app_views.plan_rows_html("课后服务 双减", rows)
     assert page.count('class="plan-row"') == len(rows) == 3
     assert all(h.citation.split(" · ")[0] in page for row in rows for h in row.hits)
+
+
+def test_similar_ranks_long_shared_wording_first(searcher):
+    from search.wording import similar
+
+    span, row = _unique_spans(searcher, 1, seed=11)[0]
+    draft = "关于本地区的安排：" + span + "，请各单位认真执行。"
+    groups = similar(searcher, draft, k=3)
+    hits = [(h, spans) for g in groups for h, spans in zip(g.hits, g.shared, strict=True)]
+    target = searcher.clause(row).clause_id
+    found = [spans for h, spans in hits if h.clause.clause_id == target]
+    assert found and max(b - a for a, b in found[0]) >= 10
