@@ -18,9 +18,19 @@ from pathlib import Path
 
 import numpy as np
 
+from .cues import (
+    Cues,
+    highlight_terms,
+    place_names,
+    quoted_terms,
+    substrings_in,
+    targets_one_plan,
+    verbatim_pairs,
+)
 from .errors import UserError
 from .fusion import Weights, fuse, rank_order, spread, top
 from .keyword import Tokenizer, char_bigrams, normalise
+from .passages import PASSAGE_RADIUS, grow_all_passages, grow_passage
 from .records import Clause, Document, Hit
 from .store import EXACT_LIMIT, Store, check_model, clause_from_row, document_from_row, open_store
 from .text import mark_all, near_duplicate, squeeze
@@ -32,7 +42,6 @@ DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
 METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
 MASK_CACHE = 16  # filters whose masks are kept
 SQL_BATCH = 100  # rows or spans read per SQL query (well inside SQLite's compound-select limit of 500)
-PASSAGE_RADIUS = 20  # neighbours looked at on each side when growing a passage
 # a filter allowing at most this many clauses is searched exactly (flat scan of the allowed rows), even
 # in an HNSW index: about as cheap as a graph walk through mostly forbidden nodes, and never misses
 EXACT_FILTERED_LIMIT = EXACT_LIMIT
@@ -129,17 +138,6 @@ class Ranking:
     targeted: bool = False
 
 
-@dataclass(frozen=True)
-class Cues:
-    """Years and places a query names: they pick the plan, not the clause (高台县2023年…投资多少)."""
-
-    years: tuple[int, ...] = ()
-    places: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.years or self.places)
-
-
 class Searcher:
     """Everything a query needs, loaded once: the store, the encoder and the tokenizer."""
 
@@ -165,7 +163,7 @@ class Searcher:
         self.doc_names = [f"{m[2]}\x00{m[3]}\x00{m[1]}" for m in meta]  # issuer, region, title
         self.doc_source = [m[0] for m in meta]
         self.doc_place = [normalise(f"{m[3]} {m[2]} {m[1]}") for m in meta]
-        self.places = set(_place_names(normalise(m[3]) for m in meta if m[3]))
+        self.places = set(place_names(normalise(m[3]) for m in meta if m[3]))
         self._place_len = max(map(len, self.places), default=0)
 
     def _load_layout(self, store: Store) -> None:
@@ -616,58 +614,6 @@ class Searcher:
         return [clause_from_row(r) for r in rows]
 
 
-def grow_passage(clause: Clause, neighbours: list[tuple[int, int, int]], limit: int) -> tuple[int, int]:
-    """(start, end) of the clause extended by adjacent neighbours of its document, given as (seq, start,
-    end), alternately after and before, each taken whole, while end − start ≤ ``limit``; a clause
-    longer than the limit stays itself."""
-    after = sorted(n for n in neighbours if n[0] > clause.seq)
-    before = sorted((n for n in neighbours if n[0] < clause.seq), reverse=True)
-    start, end = clause.start, clause.end
-    grew = True
-    while grew:
-        grew = False
-        if after and max(end, after[0][2]) - start <= limit:
-            end, grew = max(end, after.pop(0)[2]), True
-        if before and end - min(start, before[0][1]) <= limit:
-            start, grew = min(start, before.pop(0)[1]), True
-    return start, end
-
-
-def grow_all_passages(
-    docs: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_position: np.ndarray, limit: int
-) -> np.ndarray:
-    """(start, end) of every row's passage, as grow_passage gives it over the row's PASSAGE_RADIUS
-    neighbours on each side, grown for all rows at once: a row's side stops for good at the first
-    neighbour that does not fit (a span only widens), so each round tries one more neighbour per side
-    for the rows still growing. Why: growing ten hits' passages per search cost 0.25 ms at 10k clauses,
-    a tenth of the library's time per query; a table of spans costs 16 bytes a clause."""
-    n = len(by_position)
-    doc, first, last = docs[by_position], starts[by_position], ends[by_position]
-    start, end = first.copy(), last.copy()
-    steps = {+1: np.ones(n, dtype=np.int64), -1: np.ones(n, dtype=np.int64)}
-    growing = {+1: np.arange(n), -1: np.arange(n)}
-    while len(growing[+1]) or len(growing[-1]):
-        for side in (+1, -1):
-            at = growing[side]
-            near = at + side * steps[side][at]
-            inside = (near >= 0) & (near < n) & (steps[side][at] <= PASSAGE_RADIUS)
-            at, near = at[inside], near[inside]
-            inside = doc[near] == doc[at]
-            at, near = at[inside], near[inside]
-            if side > 0:
-                wider_start, wider_end = start[at], np.maximum(end[at], last[near])
-            else:
-                wider_start, wider_end = np.minimum(start[at], first[near]), end[at]
-            fits = wider_end - wider_start <= limit
-            at = at[fits]
-            start[at], end[at] = wider_start[fits], wider_end[fits]
-            steps[side][at] += 1
-            growing[side] = at
-    spans = np.empty((n, 2), dtype=np.int64)
-    spans[by_position, 0], spans[by_position, 1] = start, end
-    return spans
-
-
 def faiss_search(index, vectors: np.ndarray, depth: int, params=None) -> tuple[np.ndarray, np.ndarray]:
     """``index.search`` on this thread alone. For one query FAISS's OpenMP threads gain nothing and
     compete with the encoder's, which spin on both cores for a while after encoding the query: a flat scan
@@ -694,51 +640,9 @@ def row_selector(bits: np.ndarray, n: int):
     return faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))
 
 
-def verbatim_pairs(text: str) -> list[str]:
-    """The character pairs inside ``text``'s runs of Chinese characters that any document holding the
-    text verbatim also holds (unless it breaks the text by a space where the text has none): not a
-    lone character of a run cut at the text's edge, nor a run of digits or letters cut short (023 of
-    2023)."""
-    return [p for p in char_bigrams(text) if len(p) == 2 and not p.isascii()]
-
-
-def targets_one_plan(cues: Cues) -> bool:
-    """A query naming both a year and a place some plan has asks about that plan."""
-    return bool(cues.years and cues.places)
-
-
 def check_query(query: str) -> str:
     """Reject empty queries; cut very long ones (a pasted page) to MAX_QUERY_CHARS."""
     query = (query or "").strip()
     if not query or not re.search(r"[\w\u4e00-\u9fff]", query):
         raise QueryError("empty query: type some words to search for")
     return query[:MAX_QUERY_CHARS]
-
-
-def quoted_terms(query: str) -> list[str]:
-    """Terms the user put in quotes (any quote style), normalised."""
-    norm = normalise(query)
-    return [t.strip() for t in re.findall(r'"([^"]{1,30})"', norm) if t.strip()]
-
-
-def highlight_terms(query: str, tokens: list[str]) -> list[str]:
-    """Terms to mark in results: quoted terms and the query's words (``tokens``) of two or more characters."""
-    words = [t for t in tokens if len(t) >= 2]
-    return sorted(set(quoted_terms(query) + words), key=len, reverse=True)
-
-
-def substrings_in(text: str, names: set[str], longest: int) -> list[str]:
-    """The ``names`` occurring in ``text``: every substring up to ``longest`` characters looked up in
-    the set, so the cost follows the query's length, not the number of places (130k plans at 1M)."""
-    found = {text[a:b] for a in range(len(text)) for b in range(a + 1, min(len(text), a + longest) + 1)}
-    return sorted(found & names)
-
-
-def _place_names(regions) -> list[str]:
-    """The plans' regions, with and without their one-character suffix (高台县 and 高台)."""
-    names: set[str] = set()
-    for region in regions:
-        names.add(region)
-        if len(region) > 2 and region[-1] in "省市县区州旗盟":
-            names.add(region[:-1])
-    return sorted(names)
