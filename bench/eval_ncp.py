@@ -30,6 +30,8 @@ import itertools
 import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -497,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
     eval_s = time.perf_counter() - t0
 
     report: dict = {
+        "command": "bench/eval_ncp.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
         "data": str(args.data),
