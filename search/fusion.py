@@ -91,13 +91,16 @@ def penalise_plans(plans: list, scores: np.ndarray, penalty: float, groups: list
         return list(range(len(plans)))
 
     def greedy(slots: list[int]) -> list[int]:
-        order, taken, left = [], {}, list(slots)
-        while left:
-            best = max(left, key=lambda i: (float(scores[i]) - penalty * taken.get(plans[i], 0), -i))
-            left.remove(best)
-            order.append(best)
-            taken[plans[best]] = taken.get(plans[best], 0) + 1
-        return order
+        # a plan's items are taken in their own order, its j-th one (from 0) at score - j * penalty:
+        # greedy picking is then one sort by that key, ties to the earlier item
+        at = np.asarray(slots, dtype=np.int64)
+        plan_ids = np.unique(np.asarray([plans[i] for i in slots]), return_inverse=True)[1]
+        by_plan = np.argsort(plan_ids, kind="stable")
+        starts = np.searchsorted(plan_ids[by_plan], plan_ids[by_plan])
+        nth = np.empty(len(at), dtype=np.int64)
+        nth[by_plan] = np.arange(len(at)) - starts
+        key = np.asarray(scores, dtype=np.float64)[at] - penalty * nth
+        return at[np.argsort(-key, kind="stable")].tolist()
 
     return within_groups(len(plans), groups, greedy)
 
