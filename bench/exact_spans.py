@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate(searcher, spans)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     report = {
-        "command": "bench/exact_spans.py " + " ".join(argv or []),
+        "command": "bench/exact_spans.py"
+        + (f" --index <an index of {args.name}> --name {args.name}" if args.index else ""),
         "commit": commit.strip(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
