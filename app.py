@@ -292,9 +292,16 @@ def make_filters(year_from, year_to, issuer, level, source, lead=""):
 
 
 @friendly("", "")
-def do_search(query, k, context, year_from, year_to, issuer, level, source, lead=""):
+def do_search(query, k, context, by_plan, year_from, year_to, issuer, level, source, lead=""):
     v = _views()
     filters = make_filters(year_from, year_to, issuer, level, source, lead)
+    if by_plan:
+        from search.plans import plan_view
+
+        with ENGINE.use() as searcher:
+            rows = plan_view(searcher, query, k=int(k), filters=filters)
+        hits = [h for row in rows for h in row.hits]
+        return v.plan_rows_html(query.strip(), rows, v.filters_label(filters)), v.citations_text(hits)
     with ENGINE.use() as searcher:
         hits = searcher.search(query, k=int(k), filters=filters, context=int(context))
     return v.results_html(query.strip(), hits, v.filters_label(filters)), v.citations_text(hits)
@@ -574,6 +581,7 @@ def build_ui():
                 with gr.Row():
                     k = gr.Slider(1, 50, value=10, step=1, label="结果数 Results (k)")
                     context = gr.Slider(0, 5, value=1, step=1, label="上下文 Context（前后各几条条款）")
+                    by_plan = gr.Checkbox(value=False, label="按文件 By plan", elem_id="search-by-plan")
                 gr.Examples(EXAMPLES_SEARCH, inputs=query, label="示例 Examples")
                 results = html(elem_id="search-results")
                 with gr.Accordion("引用列表 Citations（可复制）", open=False):
@@ -676,7 +684,7 @@ def build_ui():
                         delete_report = html(elem_id="delete-report")
 
         catalog_outputs = [status, year_from, year_to, issuer, source, lead, docs_table, doc_pick]
-        search_inputs = [query, k, context, *filters]
+        search_inputs = [query, k, context, by_plan, *filters]
         gr.on([search_btn.click, query.submit], do_search, search_inputs, [results, cites])
         gr.on(
             [census_btn.click, term.submit],

@@ -153,9 +153,39 @@ def hit_card(hit: Hit, n: int) -> str:
         f"{_context_html(hit, n)}"
         '<footer class="hit-foot">'
         f'<span class="score" title="fused score">相关度 {hit.score:.2f}</span>'
-        f'<span class="src">{esc(d.source)}</span></footer>'
+        f'<span class="src">{esc(d.source)}</span>{_more_html(hit)}</footer>'
         "</article>"
     )
+
+
+def _more_html(hit: Hit) -> str:
+    """ "该文件更多 N 条": the plan has more matching clauses than shown; choosing the plan in the
+    文件 filter lists them all (a query inside one plan is not spread over plans)."""
+    if not hit.plan_more:
+        return ""
+    return (
+        f'<span class="plan-more" data-source="{esc(hit.document.source)}" '
+        f'title="在「文件 Document」筛选中选择此文件可展开全部">该文件更多 {hit.plan_more} 条</span>'
+    )
+
+
+def plan_rows_html(query: str, rows: Sequence, scope: str = "全部文件") -> str:
+    """The plan view (按文件): one row per plan, ranked by its best clause, with that clause and the
+    next best and their citations."""
+    if not rows:
+        return results_html(query, [], scope)
+    head = f'<div class="summary">「{esc(query)}」· {len(rows)} 个文件 plans · 范围 scope：{esc(scope)}</div>'
+    out = []
+    for n, row in enumerate(rows, 1):
+        d = row.document
+        title = " · ".join(esc(x) for x in (d.title, d.issuer, d.year or "") if x)
+        more = f'<span class="plan-more">该文件更多 {row.more} 条</span>' if row.more else ""
+        cards = "".join(hit_card(h, f"{n}.{i}") for i, h in enumerate(row.hits, 1))
+        out.append(
+            f'<section class="plan-row" data-source="{esc(d.source)}">'
+            f'<header class="plan-head"><span class="hit-n">{n}</span>{title}{more}</header>{cards}</section>'
+        )
+    return head + "".join(out)
 
 
 def results_html(query: str, hits: Sequence[Hit], scope: str = "全部文件") -> str:

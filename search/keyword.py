@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -20,10 +19,10 @@ import numpy as np
 
 from .config import cache_root
 from .records import Document
+from .text import normalise
 
 _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fffA-Za-z0-9+]{2,8})[”\"」』]")
 _TOKEN_OK_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-_QUOTES = str.maketrans({c: '"' for c in "“”„‟「」『』＂〝〞"} | {c: "'" for c in "‘’‚‛"})
 STOPWORDS = frozenset(
     [
         "的",
@@ -75,15 +74,6 @@ STOPWORDS = frozenset(
         "那个",
     ]
 )
-
-
-def normalise(text: str) -> str:
-    """Width- and quote-insensitive form used for matching: NFKC, unified quotes, lower case.
-
-    NFKC folds full-width letters, digits and brackets to their half-width forms, so ２０２３ matches
-    2023 and （一） matches (一); curly and corner quotes all become a plain double quote.
-    """
-    return unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
 
 
 def policy_terms(texts: Iterable[str], min_count: int = 1) -> list[str]:
@@ -207,6 +197,24 @@ class KeywordIndex:
             return np.zeros(self.size, dtype=np.float32)
         weights = None if mask is None else mask.astype(np.float32)
         return np.asarray(self._bm25.get_scores(known, weight_mask=weights), dtype=np.float32)
+
+    def rows_with_all(self, tokens: list[str], rarest: int = 4) -> np.ndarray | None:
+        """Rows holding every one of the ``rarest`` least frequent of ``tokens`` (sorted row ids), read
+        off the posting lists (none when a token is in no row; None without tokens). The rarest few
+        narrow a verbatim lookup to a handful of rows at any corpus size, for the cost of their
+        (short) posting lists."""
+        vocab, index = self._bm25.vocab_dict, self._bm25.scores
+        ids = {vocab.get(t) for t in tokens}
+        if not ids:
+            return None
+        if None in ids:
+            return np.zeros(0, dtype=np.int64)
+        indptr, indices = index["indptr"], index["indices"]
+        lists = sorted((indices[indptr[i] : indptr[i + 1]] for i in ids), key=len)[:rarest]
+        rows = np.unique(lists[0])
+        for postings in lists[1:]:
+            rows = rows[np.isin(rows, postings)]
+        return rows
 
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder), show_progress=False)

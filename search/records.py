@@ -99,6 +99,7 @@ class Hit:
     context: list[Clause] = field(default_factory=list)  # neighbouring clauses, on request
     passage: tuple[int, int] = (0, 0)  # offsets into the document's text: the clause and its neighbours
     passage_text: str = ""  # that span's text ("" means the clause alone)
+    plan_more: int = 0  # further candidate clauses of this hit's plan not among the hits
 
     def __post_init__(self) -> None:
         # the Searcher hands over metadata-only documents and the passage text itself, read apart (a hit
@@ -125,6 +126,7 @@ class Hit:
             ],
             "passage": self.passage_text,
             "passage_clause_offset": max(0, self.clause.start - self.passage[0]) if self.passage[1] else 0,
+            "plan_more": self.plan_more,
         }
 
 
