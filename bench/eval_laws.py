@@ -230,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         git = ["git", "rev-parse", "--short", "HEAD"]
         commit = subprocess.run(git, capture_output=True, text=True, cwd=ROOT)
         record = {
-            "command": "python bench/eval_laws.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": " ".join(
+                [".venv/bin/python bench/eval_laws.py", *(argv if argv is not None else sys.argv[1:])]
+            ),
             "commit": commit.stdout.strip(),
             "date": time.strftime("%Y-%m-%d", time.gmtime()),
             "machine": machine(),

@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate(searcher, topics)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     report = {
-        "command": "bench/eval_topics.py" + (" --index <an index of corpus/>" if args.index else ""),
+        "command": ".venv/bin/python bench/eval_topics.py"
+        + (" --index <an index of corpus/>" if args.index else ""),
         "commit": commit.strip(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),

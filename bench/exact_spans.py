@@ -80,14 +80,21 @@ def evaluate(searcher: Searcher, spans: list[tuple[str, int]]) -> dict:
     }
 
 
+def write_run(out: Path, run: dict) -> None:
+    """One results file for every corpus measured: each run under its corpus's name, the file's own
+    date/commit/command those of the latest run (so the file says what last wrote it)."""
+    report = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
+    runs = {**report.get("runs", {}), run["corpus"]: run}
+    report = {**{k: run[k] for k in ("date", "commit", "command")}, "machine": machine(), "runs": runs}
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, default=None, help="default: build an index of corpus/")
     parser.add_argument("--name", default="seeds", help="the corpus's name in the report")
     parser.add_argument("--spans", type=int, default=SPANS)
-    parser.add_argument(
-        "--json", type=Path, default=None, help="default: bench/results/exact_spans[-NAME].json"
-    )
+    parser.add_argument("--json", type=Path, default=None, help="default: bench/results/exact_spans.json")
     args = parser.parse_args(argv)
     from search.build import build_index
     from search.encoder import load_encoder
@@ -102,12 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     spans = sample_spans([clause_from_row(r) for r in rows], args.spans)
     result = evaluate(searcher, spans)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    report = {
-        "command": "bench/exact_spans.py"
+    run = {
+        "command": ".venv/bin/python bench/exact_spans.py"
         + (f" --index <an index of {args.name}> --name {args.name}" if args.index else ""),
-        "commit": commit.strip(),
+        "commit": commit.strip()[:12],
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine(),
         "corpus": args.name,
         "clauses": len(rows),
         "seed": SEED,
@@ -115,11 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         "model": searcher.store.manifest.get("model"),
         **result,
     }
-    print(json.dumps({k: v for k, v in report.items() if k != "misses"}, ensure_ascii=False))
-    suffix = "" if args.name == "seeds" else f"-{args.name}"
-    out = args.json or ROOT / f"bench/results/exact_spans{suffix}.json"
+    print(json.dumps({k: v for k, v in run.items() if k != "misses"}, ensure_ascii=False))
+    out = args.json or ROOT / "bench/results/exact_spans.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_run(out, run)
     print(f"wrote {out}")
     return 0
 

@@ -205,7 +205,7 @@ def call_args(case: Case, endpoints: str = "ui") -> tuple[tuple[Any, ...], str]:
             return (case.text, *API_NO_FILTERS), "/census"
         return (case.text, ASK_K, *API_NO_FILTERS), "/ask"
     if case.kind == "search":
-        return (case.text, SEARCH_K, SEARCH_CONTEXT, *NO_FILTERS), "/do_search"
+        return (case.text, SEARCH_K, SEARCH_CONTEXT, False, *NO_FILTERS), "/do_search"  # False: not by plan
     if case.kind == "census":
         return (case.text, *NO_FILTERS), "/do_census"
     return (case.text, ASK_K, *NO_FILTERS), "/do_ask"

@@ -135,7 +135,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         search_until(client, searches, stop, time.monotonic() + UPLOAD_TIMEOUT_S, during)
         uploader.join()
         steal = steal_share(cpu_before, cpu_times())
-        cards, _ = client.call("/do_search", ("第7片区", 10, 0, *NO_FILTERS), SEARCH_TIMEOUT_S)
+        cards, _ = client.call("/do_search", ("第7片区", 10, 0, False, *NO_FILTERS), SEARCH_TIMEOUT_S)
         client.close()
     report = outcome.get("report", "")
     found = f'data-source="uploads/{plan.name}"' in cards  # the new plan is served after the swap
