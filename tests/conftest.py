@@ -10,24 +10,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from shipped import copy_plans
 
 from search.pipeline import ParsedDoc, parse_corpus
 from search.records import LoadProblem
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SEED_DIR = PROJECT_ROOT / "corpus"
+
+@pytest.fixture(scope="session")
+def seed_dir(tmp_path_factory) -> Path:
+    """The shipped plans (five real plans and catalog.csv), without the laws shipped beside them."""
+    return copy_plans(tmp_path_factory.mktemp("plans") / "corpus")
 
 
 @pytest.fixture(scope="session")
-def seed_dir() -> Path:
-    """The shipped sample corpus (five real plans and catalog.csv)."""
-    return SEED_DIR
-
-
-@pytest.fixture(scope="session")
-def seeds() -> dict[str, ParsedDoc]:
+def seeds(seed_dir) -> dict[str, ParsedDoc]:
     """Every seed parsed once, keyed by its file-name prefix: "000" … "004"."""
-    items = list(parse_corpus(SEED_DIR))
+    items = list(parse_corpus(seed_dir))
     problems = [item for item in items if isinstance(item, LoadProblem)]
     assert not problems, problems
     return {item.document.source[:3]: item for item in items}
