@@ -83,8 +83,10 @@ def app_server(tmp_path_factory):
         pytest.fail(str(err))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module: Playwright's sync API runs an event loop in the main thread while it
+    is open, so it is closed before other modules' tests (which may run asyncio) come."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
