@@ -185,6 +185,12 @@ def many_pages_pdf(pages: int) -> bytes:
         f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
         "<< /Font << /F1 3 0 R >> >>",
     ] + ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 5 0 R /Contents 4 0 R >>"] * pages
+    return pdf_from_objects(objects)
+
+
+def pdf_from_objects(objects: list[str]) -> bytes:
+    """A PDF 1.4 file of ``objects`` (numbered from 1, the first the catalog) with an xref table of their
+    real byte offsets, so strict readers accept it."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):

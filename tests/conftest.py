@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from benchmod import bench_module
 from shipped import copy_plans
 
 from search.pipeline import ParsedDoc, parse_corpus
@@ -51,8 +52,8 @@ def minimal_pdf(lines: list[str] | None) -> bytes:
     """A one-page PDF 1.4 with a Helvetica text layer of ASCII ``lines``; ``None`` gives a page
     with an empty content stream (what a scan without OCR looks like to a text extractor).
 
-    Objects are written by hand and the xref table records their real byte offsets, so strict
-    readers accept the file.
+    Objects are written by hand (bench/hostile_inputs.py's writer records their real byte offsets, so
+    strict readers accept the file).
     """
     escaped = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines or []]
     shows = " ".join(f"({line}) Tj 0 -16 Td" for line in escaped)
@@ -65,16 +66,7 @@ def minimal_pdf(lines: list[str] | None) -> bytes:
         f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("ascii")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
-    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode("ascii")
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
-    return out
+    return bench_module("hostile_inputs.py").pdf_from_objects(objects)
 
 
 @pytest.fixture
