@@ -33,15 +33,19 @@ class Engine:
 
     The lock runs one library call at a time: on two cores the encoder already uses both, so parallel
     calls would only contend (bench/load_app.py), and a swap after an upload never lands mid-query.
+    Uploads, deletions and rebuilds (self.library) build outside it, so searches keep answering from the
+    live generation until the new one is swapped in (bench/search_during_upload.py).
     """
 
-    def __init__(self, index_dir: Path, corpus: Path, uploads: Path) -> None:
+    def __init__(self, index_dir: Path, corpus: Path, uploads: Path, read_only: bool = False) -> None:
+        from search.uploads import Library
+
         self.index_dir, self.corpus, self.uploads = Path(index_dir), Path(corpus), Path(uploads)
+        self.library = Library(self.index_dir, self.corpus, self.uploads, read_only)
         self._searcher = None
         self._error: str | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
-        self.build_lock = threading.Lock()
         self.ready_at: float | None = None
 
     def start(self) -> None:
@@ -98,7 +102,7 @@ class Engine:
         build_index(self.roots(), self.index_dir, load_encoder(), progress=True)
 
     def roots(self) -> list[Path]:
-        return [self.corpus, self.uploads]
+        return self.library.roots()
 
     def searcher(self):
         if not self._ready.wait(READY_TIMEOUT_S):
@@ -288,9 +292,16 @@ def make_filters(year_from, year_to, issuer, level, source, lead=""):
 
 
 @friendly("", "")
-def do_search(query, k, context, year_from, year_to, issuer, level, source, lead=""):
+def do_search(query, k, context, by_plan, year_from, year_to, issuer, level, source, lead=""):
     v = _views()
     filters = make_filters(year_from, year_to, issuer, level, source, lead)
+    if by_plan:
+        from search.plans import plan_view
+
+        with ENGINE.use() as searcher:
+            rows = plan_view(searcher, query, k=int(k), filters=filters)
+        hits = [h for row in rows for h in row.hits]
+        return v.plan_rows_html(query.strip(), rows, v.filters_label(filters)), v.citations_text(hits)
     with ENGINE.use() as searcher:
         hits = searcher.search(query, k=int(k), filters=filters, context=int(context))
     return v.results_html(query.strip(), hits, v.filters_label(filters)), v.citations_text(hits)
@@ -442,51 +453,18 @@ def pick_from_table(event_data=None):
 
 
 def add_documents(files, progress=None):
-    """Check, save (never overwriting) and index uploaded files, then reload the searcher."""
+    """Check, save (never overwriting) and index uploaded files, then serve the new index."""
     import gradio as gr
 
-    from search.load import LoadError, load_file
-
     v = _views()
-    files = files or []
     if not files:
+        ENGINE.library.check_writable()
         gr.Warning("请先选择要上传的文件。Choose files first.")
         return (v.build_report_html(None, [], [], []), gr.update(), *catalog_updates())
-    saved, rejected = [], []
-    if not _take_build_lock():
-        return (v.build_report_html(None, [], [], []), gr.update(), *catalog_updates())
-    try:
-        searcher = ENGINE.searcher()
-        for item in files:
-            path = Path(getattr(item, "name", item))
-            name = path.name
-            try:
-                v.check_upload(path, name)
-                load_file(path, name)  # parses like the indexer will: refuse what it could not read
-            except (v.UploadRejected, LoadError) as err:
-                rejected.append(str(err) if name in str(err) else f"{name}: {err}")
-                continue
-            saved.append(v.save_upload(path, ENGINE.uploads, name))
-        report = None
-        dropped = []
-        if saved:
-            try:
-                report = _build_and_swap(searcher, progress)
-            except Exception:
-                for target in saved:  # nothing half-added: the live index is unchanged, so are the uploads
-                    target.unlink(missing_ok=True)
-                raise
-            prefix = f"{ENGINE.uploads.name}/"
-            for problem in report.problems:
-                rel = problem.source.removeprefix(prefix)
-                target = ENGINE.uploads / rel
-                if problem.source.startswith(prefix) and target in saved:
-                    target.unlink(missing_ok=True)  # not indexed (e.g. same text as a plan already there)
-                    saved.remove(target)
-                    dropped.append(f"{target.name}: {problem.reason}")
-        html = v.build_report_html(report, [p.name for p in saved], rejected, dropped)
-    finally:
-        ENGINE.build_lock.release()
+    pairs = [(Path(getattr(item, "name", item)), Path(getattr(item, "name", item)).name) for item in files]
+    encoder = ENGINE.searcher().encoder
+    added = ENGINE.library.add(pairs, encoder, lambda: _publish(encoder), progress)
+    html = v.build_report_html(added.report, [p.name for p in added.saved], added.rejected, added.dropped)
     return (html, gr.update(value=None), *catalog_updates())
 
 
@@ -495,38 +473,38 @@ def rebuild_index(progress=None):
     read by an older reader needs (the status line says so). Stored vectors of unchanged clauses are
     reused, so only the reading and the keyword indexes cost time."""
     v = _views()
-    if not _take_build_lock():
-        return (v.build_report_html(None, [], [], []), *catalog_updates())
-    try:
-        report = _build_and_swap(ENGINE.searcher(), progress)
-        html = v.build_report_html(report, [], [], [str(problem) for problem in report.problems])
-    finally:
-        ENGINE.build_lock.release()
+    encoder = ENGINE.searcher().encoder
+    report = ENGINE.library.rebuild(encoder, lambda: _publish(encoder), progress)
+    html = v.build_report_html(report, [], [], [str(problem) for problem in report.problems])
     return (html, *catalog_updates())
 
 
-def _take_build_lock() -> bool:
-    """Take the build lock for an upload or a rebuild, or tell the user another build holds it."""
+def delete_upload(source, progress=None):
+    """Move an uploaded file to the trash folder and serve an index without it (vectors reused)."""
+    v = _views()
+    encoder = ENGINE.searcher().encoder
+    deleted = ENGINE.library.delete(source, encoder, lambda: _publish(encoder), progress)
+    trashed = deleted.trashed.relative_to(ENGINE.uploads).as_posix()
+    html = (
+        f"<p>已删除 Deleted <code>{v.esc(deleted.source)}</code>，文件移到 moved to "
+        f"<code>{v.esc(ENGINE.uploads.name)}/{v.esc(trashed)}</code>。</p>"
+        + v.build_report_html(deleted.report, [], [], [])
+    )
+    return (html, *catalog_updates())
+
+
+def upload_choices():
+    """The uploaded files the delete picker offers (shipped corpus files are never offered)."""
     import gradio as gr
 
-    if ENGINE.build_lock.acquire(blocking=False):
-        return True
-    gr.Warning("另一个索引任务正在进行，请稍后再试。Another build is running.")
-    return False
+    return gr.update(choices=ENGINE.library.upload_sources(), value=None)
 
 
-def _build_and_swap(searcher, progress=None):
-    """Index the corpus and uploads into a new generation and serve it (the live one until then)."""
-    from search.build import build_index
+def _publish(encoder) -> None:
+    """Serve the generation just written (called by the library under its build lock)."""
     from search.retrieve import Searcher
 
-    if progress is not None:
-        progress(0.05, desc="解析文件 parsing")
-    report = build_index(ENGINE.roots(), ENGINE.index_dir, searcher.encoder, progress=True)
-    if progress is not None:
-        progress(0.95, desc="重新加载 reloading")
-    ENGINE.swap(Searcher.open(ENGINE.index_dir, encoder=searcher.encoder))
-    return report
+    ENGINE.swap(Searcher.open(ENGINE.index_dir, encoder=encoder))
 
 
 # ---- layout ----------------------------------------------------------------------------------------
@@ -573,7 +551,8 @@ def build_ui():
                 label="级别 Level",
                 value="",
                 min_width=120,
-                choices=[("全部", ""), ("省级", "省"), ("市级", "市"), ("县级", "县"), ("区级", "区")],
+                choices=[("全部", ""), ("国家级", "国家"), ("省级", "省"), ("市级", "市"), ("县级", "县")]
+                + [("区级", "区")],
             )
             source = gr.Dropdown(label="文件 Document", choices=[("全部文件 All", "")], value="", scale=3)
             lead = gr.Dropdown(
@@ -602,6 +581,7 @@ def build_ui():
                 with gr.Row():
                     k = gr.Slider(1, 50, value=10, step=1, label="结果数 Results (k)")
                     context = gr.Slider(0, 5, value=1, step=1, label="上下文 Context（前后各几条条款）")
+                    by_plan = gr.Checkbox(value=False, label="按文件 By plan", elem_id="search-by-plan")
                 gr.Examples(EXAMPLES_SEARCH, inputs=query, label="示例 Examples")
                 results = html(elem_id="search-results")
                 with gr.Accordion("引用列表 Citations（可复制）", open=False):
@@ -666,32 +646,45 @@ def build_ui():
                     label="查看文件 Open a document", choices=[], value=None, elem_id="doc-pick"
                 )
                 tree = html(elem_id="doc-tree")
-                with gr.Accordion("添加文件 Add documents", open=False):
-                    gr.Markdown(
-                        f"支持 {' '.join(UPLOAD_TYPES)}，每个不超过 {MAX_UPLOAD_BYTES // 2**20} MB。"
-                        f"文件保存到 `{ENGINE.uploads}`（不会写入语料目录，同名文件自动改名），"
-                        "随后增量更新索引（只嵌入新条款）。"
-                    )
-                    uploads = gr.File(
-                        file_count="multiple",
-                        file_types=list(UPLOAD_TYPES),
-                        label="文件 Files",
-                        elem_id="upload-files",
-                    )
-                    upload_btn = gr.Button(
-                        "添加并索引 Add and index", variant="primary", elem_id="upload-btn"
-                    )
-                    upload_report = html(elem_id="upload-report")
-                with gr.Accordion("重建索引 Rebuild the index", open=False):
-                    gr.Markdown(
-                        "重新读取语料和上传目录中的全部文件（标题、年份、文号、条款按当前版本重新解析），"
-                        "已有的向量复用。Re-reads every file; stored vectors are reused."
-                    )
-                    rebuild_btn = gr.Button("重建索引 Rebuild", elem_id="rebuild-btn")
-                    rebuild_report = html(elem_id="rebuild-report")
+                writable = not ENGINE.library.read_only  # read-only: no controls, no events to call
+                if writable:
+                    with gr.Accordion("添加文件 Add documents", open=False):
+                        gr.Markdown(
+                            f"支持 {' '.join(UPLOAD_TYPES)}，每个不超过 {MAX_UPLOAD_BYTES // 2**20} MB。"
+                            f"文件保存到 `{ENGINE.uploads}`（不会写入语料目录，同名文件自动改名），"
+                            "随后增量更新索引（只嵌入新条款）。"
+                        )
+                        uploads = gr.File(
+                            file_count="multiple",
+                            file_types=list(UPLOAD_TYPES),
+                            label="文件 Files",
+                            elem_id="upload-files",
+                        )
+                        upload_btn = gr.Button(
+                            "添加并索引 Add and index", variant="primary", elem_id="upload-btn"
+                        )
+                        upload_report = html(elem_id="upload-report")
+                    with gr.Accordion("重建索引 Rebuild the index", open=False):
+                        gr.Markdown(
+                            "重新读取语料和上传目录中的全部文件（标题、年份、文号、条款按当前版本重新解析），"
+                            "已有的向量复用。Re-reads every file; stored vectors are reused."
+                        )
+                        rebuild_btn = gr.Button("重建索引 Rebuild", elem_id="rebuild-btn")
+                        rebuild_report = html(elem_id="rebuild-report")
+                    with gr.Accordion("删除上传文件 Delete an upload", open=False):
+                        gr.Markdown(
+                            "只能删除上传的文件（随程序提供的语料不能删除）。文件移到上传目录的 `.trash/` "
+                            "文件夹，不会被销毁；索引随即更新。Only uploads can be deleted; the file is "
+                            "moved to `.trash/`, never destroyed."
+                        )
+                        delete_pick = gr.Dropdown(
+                            label="上传的文件 Uploaded file", choices=[], value=None, elem_id="delete-pick"
+                        )
+                        delete_btn = gr.Button("删除 Delete", variant="stop", elem_id="delete-btn")
+                        delete_report = html(elem_id="delete-report")
 
         catalog_outputs = [status, year_from, year_to, issuer, source, lead, docs_table, doc_pick]
-        search_inputs = [query, k, context, *filters]
+        search_inputs = [query, k, context, by_plan, *filters]
         gr.on([search_btn.click, query.submit], do_search, search_inputs, [results, cites])
         gr.on(
             [census_btn.click, term.submit],
@@ -710,29 +703,47 @@ def build_ui():
 
         docs_table.select(on_table_select, None, doc_pick)
 
-        @friendly(*[gr.update()] * (2 + len(catalog_outputs)))
-        def on_upload(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's injection idiom)
-            return add_documents(files, progress)
+        if writable:
 
-        upload_btn.click(
-            on_upload,
-            uploads,
-            [upload_report, uploads, *catalog_outputs],
-            concurrency_limit=1,
-            show_progress_on=[upload_report],
-        )
+            @friendly(*[gr.update()] * (2 + len(catalog_outputs)))
+            def on_upload(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's injection idiom)
+                return add_documents(files, progress)
 
-        @friendly(*[gr.update()] * (1 + len(catalog_outputs)))
-        def on_rebuild(progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's injection idiom)
-            return rebuild_index(progress)
+            upload_btn.click(
+                on_upload,
+                uploads,
+                [upload_report, uploads, *catalog_outputs],
+                concurrency_limit=1,
+                concurrency_id="build",  # one build at a time: a second one waits its turn
+                show_progress_on=[upload_report],
+            ).then(upload_choices, None, delete_pick)
 
-        rebuild_btn.click(
-            on_rebuild,
-            None,
-            [rebuild_report, *catalog_outputs],
-            concurrency_limit=1,
-            show_progress_on=[rebuild_report],
-        )
+            @friendly(*[gr.update()] * (1 + len(catalog_outputs)))
+            def on_rebuild(progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's injection idiom)
+                return rebuild_index(progress)
+
+            rebuild_btn.click(
+                on_rebuild,
+                None,
+                [rebuild_report, *catalog_outputs],
+                concurrency_limit=1,
+                concurrency_id="build",
+                show_progress_on=[rebuild_report],
+            ).then(upload_choices, None, delete_pick)
+
+            @friendly(*[gr.update()] * (1 + len(catalog_outputs)))
+            def on_delete(source, progress=gr.Progress()):  # noqa: B008 (Gradio's injection idiom)
+                return delete_upload(source, progress)
+
+            delete_btn.click(
+                on_delete,
+                delete_pick,
+                [delete_report, *catalog_outputs],
+                concurrency_limit=1,
+                concurrency_id="build",
+                show_progress_on=[delete_report],
+            ).then(upload_choices, None, delete_pick)
+            demo.load(upload_choices, None, delete_pick)
         demo.load(catalog_updates, None, catalog_outputs)
     return demo
 
@@ -764,21 +775,51 @@ def parse_args(argv=None):
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--mcp",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the data API as MCP tools at /gradio_api/mcp/ (default: on; docs/python-api.md)",
+    )
+    parser.add_argument(
+        "--auth", action="append", default=[], metavar="USER:PASSWORD", help="ask for a login (repeatable)"
+    )
+    parser.add_argument("--auth-file", type=Path, help="a file of logins, one user:password per line")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="search only: no upload, deletion or rebuild (docs/deploy.md)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     global ENGINE
+    from search.access import access_from_args, exposure_warning, mcp_setting
+    from search.errors import UserError
+
     args = parse_args(argv)
-    ENGINE = Engine(args.index.resolve(), args.corpus.resolve(), args.uploads.resolve())
+    try:
+        access = access_from_args(args.auth, args.auth_file, args.read_only)
+    except UserError as err:
+        sys.exit(f"error: {err}")
+    mcp, mcp_note = mcp_setting(access, args.mcp)
+    for warning in (exposure_warning(args.host, access), mcp_note):
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+    ENGINE = Engine(args.index.resolve(), args.corpus.resolve(), args.uploads.resolve(), access.read_only)
     import gradio  # noqa: F401  (first, so the page answers as soon as possible)
 
     ENGINE.start()  # the model and index load in the background while the server starts
     demo = build_ui()
+    from search.app_api import register
+
+    register(demo, ENGINE)  # the data API (search, census, ask, …): the only listed endpoints, and MCP tools
     demo.queue(default_concurrency_limit=4)
     demo.launch(
         server_name=args.host,
         server_port=args.port,
+        auth=access.auth,
         theme=theme(),
         css=CSS,
         show_error=False,
@@ -788,6 +829,7 @@ def main(argv=None) -> None:
         run_history=False,
         quiet=True,
         prevent_thread_lock=True,
+        mcp_server=mcp,  # Gradio prints the MCP URL: http://HOST:PORT/gradio_api/mcp/
     )
     print(
         f"app answering on http://{args.host}:{args.port} ({time.perf_counter() - STARTED:.1f}s after start)",

@@ -15,7 +15,7 @@ reference (per-clause cosine).
 
 Clauses/s depends on length (the model's cost is per token): --by-length times the reference and the
 default engine on the same texts cut to fixed lengths, so a clauses/s figure measured elsewhere on
-other texts can be placed (written to encode_by_length.json).
+other texts can be placed (written as the by_length part of encode_throughput.json).
 
 Writes bench/results/encode_throughput.json.
 """
@@ -39,7 +39,6 @@ from machine import ROOT, cpu_times, provenance
 
 NCP_CORPUS = ROOT.parent / "shared" / "benchmarks" / "ncp" / "corpus.jsonl"  # beside the checkout
 RESULTS = ROOT / "bench" / "results" / "encode_throughput.json"
-BY_LENGTH = RESULTS.with_name("encode_by_length.json")
 WARMUP = 8
 
 
@@ -155,8 +154,16 @@ def by_length(texts: list[str], threads: int, out: Path) -> None:
             )
         rows.append(row)
     report = {**provenance("encode_throughput.py"), "threads": threads, "rows": rows}
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_part(out, "by_length", report)
     print(f"wrote {out}")
+
+
+def write_part(out: Path, key: str, part: dict) -> None:
+    """One results file for both measurements: the by-length run is kept under ``key`` beside the main
+    run's fields (each part records its own date, commit and command)."""
+    report = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {**part}
+    report[key] = part
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -164,7 +171,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="clauses to encode (default 300)")
     parser.add_argument("--quick", action="store_true", help="60 clauses, a smoke run")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--out", type=Path, help=f"default {RESULTS.name}; {BY_LENGTH.name} with --by-length")
+    parser.add_argument("--out", type=Path, help=f"default {RESULTS.name} (--by-length: its by_length part)")
     parser.add_argument("--only", default="", help="comma-separated words: run engines whose name has one")
     parser.add_argument("--by-length", action="store_true", help="fp32 and int8 at fixed text lengths")
     args = parser.parse_args()
@@ -173,7 +180,7 @@ def main() -> None:
         from search.onnx_export import ensure_int8_model
 
         ensure_int8_model()
-        by_length(clauses(60 if args.quick else args.n), args.threads, args.out or BY_LENGTH)
+        by_length(clauses(60 if args.quick else args.n), args.threads, args.out or RESULTS)
         return
     words = [w for w in args.only.split(",") if w]
     engines = {k: v for k, v in ENGINES.items() if not words or any(w in k for w in words)}
@@ -203,6 +210,8 @@ def main() -> None:
     }
     out = args.out or RESULTS
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_file() and "by_length" in (kept := json.loads(out.read_text(encoding="utf-8"))):
+        report["by_length"] = kept["by_length"]  # the other measurement of this file stays
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 

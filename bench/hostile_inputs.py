@@ -185,6 +185,12 @@ def many_pages_pdf(pages: int) -> bytes:
         f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
         "<< /Font << /F1 3 0 R >> >>",
     ] + ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 5 0 R /Contents 4 0 R >>"] * pages
+    return pdf_from_objects(objects)
+
+
+def pdf_from_objects(objects: list[str]) -> bytes:
+    """A PDF 1.4 file of ``objects`` (numbered from 1, the first the catalog) with an xref table of their
+    real byte offsets, so strict readers accept it."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -311,9 +317,10 @@ def main() -> None:
         commit = subprocess.run(
             ["git", "-C", str(args.code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
         ).stdout.strip()
-        report = {"code": str(args.code), "commit": commit, "machine": machine(),
-                  "date": time.strftime("%Y-%m-%d"), "command": " ".join(sys.argv),
-                  "results": results}  # fmt: skip
+        code = "this checkout" if args.code.resolve() == ROOT else args.code.name  # no folder of this machine
+        command = " ".join(["bench/hostile_inputs.py", *sys.argv[1:]])
+        report = {"code": code, "commit": commit, "machine": machine(),
+                  "date": time.strftime("%Y-%m-%d"), "command": command, "results": results}  # fmt: skip
         args.output.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

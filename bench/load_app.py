@@ -1,7 +1,7 @@
 """Load test of the Gradio app: N concurrent clients searching for D seconds through its real HTTP API.
 
     python bench/load_app.py [--index index] [--clients 20] [--duration 60] [--transport client|http]
-                             [--quick] [--output FILE]
+                             [--endpoints ui|api] [--quick] [--output FILE]
 
 Why: the library's own latency (bench/scale.py) says nothing about what a user of the app sees when
 others use it at the same time. The app runs every library call under one lock (one call at a time;
@@ -16,7 +16,9 @@ to end and checks that every answer is still correct under load:
 * runs ``--clients`` threads in a loop bounded by both the deadline and ``--max-requests`` per client,
   issuing searches (``/do_search``) with the judged queries of ``bench/seed_queries.jsonl`` (each client
   starts at a different offset), and every ``--extra-every``-th request a census (``/do_census``) or a
-  cited answer (``/do_ask``). ``--transport client`` (default) sends them with ``gradio_client.Client``,
+  cited answer (``/do_ask``); with ``--endpoints api`` the data API's ``/search``, ``/census`` and ``/ask``
+  instead (plain parameters, JSON answers: what a script or an MCP client calls; search.app_api).
+  ``--transport client`` (default) sends them with ``gradio_client.Client``,
   as a Python user of the API would; ``--transport http`` with plain HTTP against /gradio_api/call,
   which costs the load generator ~20x less CPU (it shares the machine with the app);
 * records each request's latency and whether it succeeded, and writes a JSON summary.
@@ -25,7 +27,8 @@ A request fails when the client raises (HTTP error, the app's error event, a tim
 is not the expected one: a search must return hit cards whose top hits include the judged clause
 (top 3 for topic queries, rank 1 for fact and wording queries, as in tests/integration/test_seed_queries.py),
 a census must report the judged number of plans, an answer must contain its known figure and cite its
-clause. An empty result (what the app returns after a user error) therefore counts as a failure.
+clause. An empty result (what the page's handlers return after a user error) therefore counts as a failure;
+the data API raises instead, which counts too.
 
 Exit code 0 only when every request succeeded; 1 when any failed; 2 when the app could not be started.
 ``--quick`` (4 clients x 5 s, every 4th request a census or an ask) is what CI can afford. Only the default
@@ -69,6 +72,8 @@ SEARCH_K = 10  # what the app's slider defaults to
 SEARCH_CONTEXT = 1
 ASK_K = 6
 NO_FILTERS = ("", "", None, "", "", "")  # year_from, year_to, issuer, level, source, lead: page defaults
+API_NO_FILTERS = ("", "", "", "", "")  # year, issuer, level, source, lead: the data API's defaults
+ENDPOINTS = ("ui", "api")  # the page's handlers, or the data API beside them
 
 # Questions for /do_ask with a figure the answer must contain and the clause address it must cite.
 ASK_CASES = [
@@ -123,6 +128,7 @@ class Summary:
 @dataclass
 class Report:
     transport: str
+    endpoints: str  # ui: the page's handlers; api: the data API (search.app_api)
     clients: int
     duration_s: float
     elapsed_s: float
@@ -191,9 +197,15 @@ def schedule(
             s += 1
 
 
-def call_args(case: Case) -> tuple[tuple[Any, ...], str]:
+def call_args(case: Case, endpoints: str = "ui") -> tuple[tuple[Any, ...], str]:
+    if endpoints == "api":
+        if case.kind == "search":
+            return (case.text, SEARCH_K, SEARCH_CONTEXT, *API_NO_FILTERS), "/search"
+        if case.kind == "census":
+            return (case.text, *API_NO_FILTERS), "/census"
+        return (case.text, ASK_K, *API_NO_FILTERS), "/ask"
     if case.kind == "search":
-        return (case.text, SEARCH_K, SEARCH_CONTEXT, *NO_FILTERS), "/do_search"
+        return (case.text, SEARCH_K, SEARCH_CONTEXT, False, *NO_FILTERS), "/do_search"  # False: not by plan
     if case.kind == "census":
         return (case.text, *NO_FILTERS), "/do_census"
     return (case.text, ASK_K, *NO_FILTERS), "/do_ask"
@@ -207,13 +219,24 @@ def search_hits(cards_html: str) -> list[tuple[str, str]]:
     ]
 
 
+def api_search_hits(hits: list[dict]) -> list[tuple[str, str]]:
+    """(source prefix, clause address) of each hit of the data API's /search, as search_hits reads cards."""
+    return [(hit["source"][:3], hit["citation"].rsplit(" · ", 1)[-1]) for hit in hits]
+
+
+def top_hits(result: Any, endpoints: str) -> list[tuple[str, str]]:
+    return api_search_hits(result) if endpoints == "api" else search_hits(result[0])
+
+
 def search_depth(case: Case) -> int:
     """How high the judged clause must rank: top 3 for topic queries, first for fact and wording ones."""
     return 3 if case.judged == "topic" else 1
 
 
-def check(case: Case, result: Any) -> str:
+def check(case: Case, result: Any, endpoints: str = "ui") -> str:
     """Why ``result`` is not a correct answer to ``case``; "" when it is."""
+    if endpoints == "api":
+        return check_api(case, result)
     if case.kind == "search":
         cards, cites = result
         hits = search_hits(cards)
@@ -235,6 +258,27 @@ def check(case: Case, result: Any) -> str:
     if case.figure not in text:
         return f"answer lacks {case.figure!r}: {text[:120]!r}"
     if case.address not in [a.strip() for a in ANSWER_CITE.findall(text)]:
+        return f"answer does not cite {case.address}"
+    return ""
+
+
+def check_api(case: Case, result: Any) -> str:
+    """check() for the data API's JSON: hits, plans that mention the term, a cited answer."""
+    if case.kind == "search":
+        hits = api_search_hits(result)
+        if not hits:
+            return "no hits"
+        depth = search_depth(case)
+        if not any(hit in case.answers for hit in hits[:depth]):
+            return f"judged clause not in top {depth}: got {hits[:depth]}"
+        return ""
+    if case.kind == "census":
+        if len(result) != len(case.answers):
+            return f"census found {len(result)} plans, judged {len(case.answers)}"
+        return ""
+    if case.figure not in result["answer"]:
+        return f"answer lacks {case.figure!r}: {result['answer'][:120]!r}"
+    if case.address not in [c["citation"].rsplit(" · ", 1)[-1] for c in result["citations"]]:
         return f"answer does not cite {case.address}"
     return ""
 
@@ -267,18 +311,20 @@ def running_app(
     timeout_s: float = START_TIMEOUT_S,
     corpus: Path = ROOT / "corpus",
     uploads: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> Iterator[tuple[str, int, float]]:
     """app.py on 127.0.0.1 over ``index`` (uploads default to ``work``/uploads, Gradio's temp files go
     to ``work``/gradio); yields (url, pid, seconds until it answered). The process is always stopped on
     exit (also on Ctrl-C or an error); AppStartError if it exits or stays silent for ``timeout_s``.
-    Also what the browser tests start the app with."""
+    ``extra`` goes after the other arguments (``--read-only``, ``--auth``…). Also what the browser tests
+    start the app with."""
     uploads = uploads or work / "uploads"
     port = free_port()
     log = work / "app.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_SEARCH_LLM")}  # extractive answers
     env.update(GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", GRADIO_TEMP_DIR=str(work / "gradio"))
     command = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--corpus", str(corpus),
-               "--uploads", str(uploads), "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+               "--uploads", str(uploads), "--host", "127.0.0.1", "--port", str(port), *extra]  # fmt: skip
     started = time.perf_counter()
     with open(log, "wb") as out:
         # own session: a Ctrl-C in the terminal reaches only this script, which then stops the app itself
@@ -394,10 +440,10 @@ TRANSPORTS = {"client": GradioClient, "http": HttpClient}
 
 
 def send(
-    client: GradioClient | HttpClient, case: Case, timeout_s: float
+    client: GradioClient | HttpClient, case: Case, timeout_s: float, endpoints: str = "ui"
 ) -> tuple[float, str, tuple[tuple[str, str], ...]]:
     """One request: (latency in seconds, error text or "", the top search hits seen)."""
-    args, api_name = call_args(case)
+    args, api_name = call_args(case, endpoints)
     started = time.perf_counter()
     try:
         result = client.call(api_name, args, timeout_s)
@@ -406,8 +452,8 @@ def send(
         return time.perf_counter() - started, f"{type(err).__name__}: {message}", ()
     latency = time.perf_counter() - started
     try:
-        hits = tuple(search_hits(result[0])[:5]) if case.kind == "search" else ()
-        return latency, check(case, result), hits
+        hits = tuple(top_hits(result, endpoints)[:5]) if case.kind == "search" else ()
+        return latency, check(case, result, endpoints), hits
     except Exception as err:  # an unexpected shape of the answer is a failed request
         return latency, f"unreadable answer ({type(err).__name__}: {err})", ()
 
@@ -422,6 +468,7 @@ def run_clients(
     extra_every: int,
     max_requests: int,
     timeout_s: float,
+    endpoints: str = "ui",
 ) -> tuple[list[Record], float, float]:
     """Run the clients; returns every request's record, the elapsed seconds from the common start to
     the last request's end (requests in flight at the deadline are completed and counted) and the CPU
@@ -457,7 +504,7 @@ def run_clients(
                     break
                 case = next(cases)
                 start = time.perf_counter() - t0[0]
-                latency, error, hits = send(client, case, timeout_s)
+                latency, error, hits = send(client, case, timeout_s, endpoints)
                 with lock:
                     records.append(
                         Record(number, case.kind, case.text, start, latency, not error, error, hits)
@@ -521,7 +568,7 @@ def run(args: argparse.Namespace) -> Report:
         url, pid, startup_s = app
         warm = TRANSPORTS[args.transport](url)
         try:
-            warmup_s, error, _ = send(warm, searches[0], WARMUP_TIMEOUT_S)
+            warmup_s, error, _ = send(warm, searches[0], WARMUP_TIMEOUT_S, args.endpoints)
         finally:
             warm.close()
         if error:
@@ -538,6 +585,7 @@ def run(args: argparse.Namespace) -> Report:
             args.extra_every,
             args.max_requests,
             args.timeout,
+            args.endpoints,
         )
         cpu_after = proc_cpu_s(pid)
         loadavg_after = [round(x, 2) for x in os.getloadavg()]
@@ -549,6 +597,7 @@ def run(args: argparse.Namespace) -> Report:
     failures = [r for r in records if not r.ok]
     report = Report(
         transport=args.transport,
+        endpoints=args.endpoints,
         clients=args.clients,
         duration_s=args.duration,
         elapsed_s=round(elapsed, 2),
@@ -580,7 +629,7 @@ def run(args: argparse.Namespace) -> Report:
 def print_report(report: Report) -> None:
     lat = report.latency_ms
     print(
-        f"{report.clients} clients ({report.transport}) x {report.duration_s:g}s "
+        f"{report.clients} clients ({report.transport}, {report.endpoints}) x {report.duration_s:g}s "
         f"(elapsed {report.elapsed_s:.1f}s): "
         f"{report.requests} requests, {report.errors} errors, {report.throughput_rps:.2f} req/s; "
         f"latency p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms, "
@@ -633,6 +682,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="client",
         help="client: gradio_client.Client (the page's queue protocol); http: the REST API /gradio_api/call "
         "with plain HTTP, far less client CPU (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--endpoints",
+        choices=ENDPOINTS,
+        default="ui",
+        help="ui: the page's handlers (/do_search …, HTML answers); api: the data API (/search, /census, "
+        "/ask: plain parameters, JSON answers) (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="4 clients x 5 s, for CI")
     parser.add_argument(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
 import re
 import shutil
 import time
@@ -19,8 +18,15 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .errors import UserError
 from .records import Clause, Document, Hit, citation
+from .uploads import (  # noqa: F401 (the app's names for them)
+    MAX_UPLOAD_BYTES,
+    UPLOAD_TYPES,
+    UploadRejected,
+    check_upload,
+    safe_upload_name,
+    save_upload,
+)
 
 # ---- escaping and highlighting -------------------------------------------------------------------
 
@@ -147,9 +153,39 @@ def hit_card(hit: Hit, n: int) -> str:
         f"{_context_html(hit, n)}"
         '<footer class="hit-foot">'
         f'<span class="score" title="fused score">相关度 {hit.score:.2f}</span>'
-        f'<span class="src">{esc(d.source)}</span></footer>'
+        f'<span class="src">{esc(d.source)}</span>{_more_html(hit)}</footer>'
         "</article>"
     )
+
+
+def _more_html(hit: Hit) -> str:
+    """ "该文件更多 N 条": the plan has more matching clauses than shown; choosing the plan in the
+    文件 filter lists them all (a query inside one plan is not spread over plans)."""
+    if not hit.plan_more:
+        return ""
+    return (
+        f'<span class="plan-more" data-source="{esc(hit.document.source)}" '
+        f'title="在「文件 Document」筛选中选择此文件可展开全部">该文件更多 {hit.plan_more} 条</span>'
+    )
+
+
+def plan_rows_html(query: str, rows: Sequence, scope: str = "全部文件") -> str:
+    """The plan view (按文件): one row per plan, ranked by its best clause, with that clause and the
+    next best and their citations."""
+    if not rows:
+        return results_html(query, [], scope)
+    head = f'<div class="summary">「{esc(query)}」· {len(rows)} 个文件 plans · 范围 scope：{esc(scope)}</div>'
+    out = []
+    for n, row in enumerate(rows, 1):
+        d = row.document
+        title = " · ".join(esc(x) for x in (d.title, d.issuer, d.year or "") if x)
+        more = f'<span class="plan-more">该文件更多 {row.more} 条</span>' if row.more else ""
+        cards = "".join(hit_card(h, f"{n}.{i}") for i, h in enumerate(row.hits, 1))
+        out.append(
+            f'<section class="plan-row" data-source="{esc(d.source)}">'
+            f'<header class="plan-head"><span class="hit-n">{n}</span>{title}{more}</header>{cards}</section>'
+        )
+    return head + "".join(out)
 
 
 def results_html(query: str, hits: Sequence[Hit], scope: str = "全部文件") -> str:
@@ -545,77 +581,7 @@ def clause_tree_html(
     return "".join(out)
 
 
-# ---- uploads -------------------------------------------------------------------------------------
-
-UPLOAD_TYPES = (".txt", ".md", ".docx", ".doc", ".wps", ".ofd", ".pdf", ".html", ".htm")
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word-97 and WPS files are OLE2 compound files
-_RESERVED_NAMES = {"catalog.csv", "readme.md"}  # the loader skips these names, so an upload must not use them
-
-
-class UploadRejected(UserError, ValueError):
-    """An upload the app will not index; the message says why."""
-
-
-def check_upload(path: Path, name: str, limit: int = MAX_UPLOAD_BYTES) -> str:
-    """Check an uploaded file's extension, size and leading bytes; return the extension."""
-    ext = Path(name).suffix.lower()
-    if ext not in UPLOAD_TYPES:
-        raise UploadRejected(
-            f"{name}: 不支持的文件类型 unsupported type '{ext or '(none)'}'，请上传 {' '.join(UPLOAD_TYPES)}"
-        )
-    size = Path(path).stat().st_size
-    if size == 0:
-        raise UploadRejected(f"{name}: 空文件 empty file")
-    if size > limit:
-        raise UploadRejected(f"{name}: 文件 {size / 2**20:.1f} MB，超过 {limit // 2**20} MB 上限 (too large)")
-    with open(path, "rb") as handle:
-        head = handle.read(8192)
-    if ext == ".docx" and not head.startswith(b"PK\x03\x04"):
-        raise UploadRejected(f"{name}: 不是有效的 .docx 文件 (not a Word document)")
-    if ext == ".ofd" and not head.startswith(b"PK\x03\x04"):
-        raise UploadRejected(f"{name}: 不是有效的 OFD 文件 (not an OFD package)")
-    if ext in (".doc", ".wps") and not head.startswith(_OLE2_MAGIC) and not head.startswith(b"PK\x03\x04"):
-        raise UploadRejected(f"{name}: 不是有效的 Word 97/WPS 文件 (not a Word-97 compound file)")
-    if ext == ".pdf" and b"%PDF-" not in head[:1024]:
-        raise UploadRejected(f"{name}: 不是有效的 PDF 文件 (not a PDF)")
-    if ext in (".txt", ".md", ".html", ".htm"):
-        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        if not utf16 and (b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF-"))):
-            raise UploadRejected(f"{name}: 看起来是二进制文件，不是文本 (binary content in a text file)")
-    return ext
-
-
-def safe_upload_name(name: str, taken: Iterable[str] = ()) -> str:
-    """A plain file name for an upload: no folders, no leading dots, no control characters, not a name the
-    loader skips, and not one of ``taken`` (a ``-2``, ``-3``… suffix is added instead of overwriting)."""
-    base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/")).name)
-    base = re.sub(r"[\s/:*?\"<>|]+", "_", base)
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").lstrip(".") or "upload.txt"
-    stem, ext = os.path.splitext(base)
-    stem = (stem or "upload")[:80]
-    taken_lower = {t.lower() for t in taken}
-    candidate, i = stem + ext, 1
-    while candidate.lower() in taken_lower or candidate.lower() in _RESERVED_NAMES:
-        i += 1
-        candidate = f"{stem}-{i}{ext}"
-    return candidate
-
-
-def save_upload(src: Path, folder: Path, name: str) -> Path:
-    """Copy ``src`` into ``folder`` under a free safe name (created exclusively: never overwrites)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    data = Path(src).read_bytes()
-    taken = {p.name for p in folder.iterdir()}
-    while True:
-        target = folder / safe_upload_name(name, taken)
-        try:
-            with open(target, "xb") as handle:
-                handle.write(data)
-            return target
-        except FileExistsError:
-            taken.add(target.name)
+# ---- uploads (checks and saving live in search.uploads; re-exported for the app) ---------------
 
 
 def build_report_html(report, saved: Sequence[str], rejected: Sequence[str], dropped: Sequence[str]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .keyword import normalise
-from .records import Clause, Document, clause_json, document_json
+from .records import Clause, Document, citation, clause_json, document_json
 from .retrieve import Filters, QueryError, Searcher
 from .store import clause_from_row, document_from_row
 
@@ -34,7 +34,7 @@ class Mention:
         return {
             **document_json(self.document),
             "count": self.count,
-            "clauses": [clause_json(c) for c in self.clauses],
+            "clauses": [{**clause_json(c), "citation": citation(self.document, c)} for c in self.clauses],
         }
 
 

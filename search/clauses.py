@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .records import Clause, Document
 
-CHUNKER_VERSION = "2"  # bump whenever the same text would be chunked differently
+CHUNKER_VERSION = "3"  # bump whenever the same text would be chunked differently
 MAX_CHARS = 600  # longer items are split into parts
 PART_CHARS = 400  # target size of a part or of a paragraph window
 MIN_WINDOW = 120  # shorter paragraphs are merged into their neighbour's window
@@ -84,14 +84,17 @@ class _Node:
 
 
 def cn_to_int(text: str) -> int:
-    """Chinese numerals up to the hundreds (一 → 1, 十二 → 12, 二十 → 20, 一百零三 → 103)."""
+    """Chinese numerals up to the thousands (一 → 1, 十二 → 12, 一百零三 → 103, 一千二百六十 → 1260)."""
     if text.isdecimal():
         return int(text)
     total, current = 0, 0
     for char in text:
         if char in "零〇":
             continue
-        if char == "百":
+        if char == "千":
+            total += (current or 1) * 1000
+            current = 0
+        elif char == "百":
             total += (current or 1) * 100
             current = 0
         elif char == "十":
@@ -227,20 +230,30 @@ def _heading(text: str, marker: Marker, end: int) -> str:
 
 
 def chunk_document(doc: Document) -> list[Clause]:
-    """All clauses of a document, in reading order."""
+    """All clauses of a document, in reading order, by the reader of its genre: a law (第X条 articles at
+    line starts, 编/章/节 headings), an amendment (一、 items naming the articles they change) or a plan
+    (一、 （一） 1、 … items)."""
+    from .laws import law_chunker  # the law readers build on this module's parts
+
+    chunker = law_chunker(doc.text)
+    return chunker(doc) if chunker else chunk_plan(doc)
+
+
+def chunk_plan(doc: Document) -> list[Clause]:
+    """A plan's clauses: one per finest numbered item, a parent's own text as one more."""
     text = doc.text
     markers = find_markers(text)
     pieces: list[tuple[str, tuple[str, ...], int, int]] = []  # (address, path, start, end)
     if not markers:
-        pieces.extend(_windows(text, 0, len(text), "段"))
+        pieces.extend(windows(text, 0, len(text), "段"))
     else:
         root = build_tree(text, markers)
         first = root.children[0].start
-        preamble = _windows(text, 0, first, "前言")
+        preamble = windows(text, 0, first, "前言")
         pieces.extend(p for p in preamble if text[p[2] : p[3]].strip() != doc.title)
         for child in root.children:
             _collect(text, child, (), "", pieces)
-    return _to_clauses(doc.source, text, pieces)
+    return to_clauses(doc.source, text, pieces)
 
 
 def _collect(text: str, node: _Node, path: tuple[str, ...], address: str, out: list) -> None:
@@ -264,7 +277,7 @@ def _says_more_than_heading(own: str, heading: str) -> bool:
     return sum(1 for ch in body if ch.isalnum()) >= MIN_BODY
 
 
-def _windows(text: str, start: int, end: int, label: str) -> list[tuple[str, tuple[str, ...], int, int]]:
+def windows(text: str, start: int, end: int, label: str) -> list[tuple[str, tuple[str, ...], int, int]]:
     """Paragraph windows of about PART_CHARS over unnumbered text; addresses 前言 / 段1, 段2, …"""
     spans = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
     spans = [(a, b) for a, b in spans if text[a:b].strip()]
@@ -305,7 +318,7 @@ def _hard_split(start: int, end: int) -> list[tuple[int, int]]:
     return [(a, min(a + PART_CHARS, end)) for a in range(start, end, PART_CHARS)]
 
 
-def _to_clauses(source: str, text: str, pieces: list) -> list[Clause]:
+def to_clauses(source: str, text: str, pieces: list) -> list[Clause]:
     """Trim, split long pieces and give each clause its stable id and sequence number.
 
     A notice may repeat an item word for word under two unnumbered headings (same address, same

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 HEADER_LABELS = (
@@ -69,6 +70,14 @@ _ODD_SPACES = str.maketrans(
 _PAGE_FRAGMENT_RE = re.compile(r"^(\d{1,3})、")
 _FILE_EXT_RE = re.compile(r"\.(docx?|pdf|wps|txt)$", re.IGNORECASE)
 _SENTENCE_END = '。！？；;!?”"'
+PAGE_BREAK = "\f"  # paginated readers (PDF) put this alone on a line between pages
+# a line that is only a page number: — 3 —, - 3 -, 第3页, 3/12
+_PAGE_NUMBER_RE = re.compile(r"^(?:[—–\-－]+\s*\d{1,4}\s*[—–\-－]+|第\s*\d{1,4}\s*页|\d{1,4}\s*/\s*\d{1,4})$")
+RUNNING_MIN = 2  # a running head stands beside at least this many page breaks
+_DIGITS_RE = re.compile(r"\d+")
+_EDGE_DIGITS_RE = re.compile(r"^\d+|\d+$")
+_COUNTER_RE = re.compile(r"第\s*\d+\s*页|\d+\s*/\s*\d+|page\s*\d+", re.IGNORECASE)
+TITLE_REPEATS = 3  # an essay site's title printed this often is the site's, not the document's
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,9 @@ class Cleaned:
 
 def clean_text(raw: str) -> Cleaned:
     """Run every cleaning step in order; pure function of the loaded text."""
-    lines = [_normalise_line(line) for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n").replace(PAGE_BREAK, f"\n{PAGE_BREAK}\n")
+    lines = [line if line == PAGE_BREAK else _normalise_line(line) for line in raw.split("\n")]
+    lines = drop_page_furniture(lines)
     header = _upload_fields(lines)
     lines, header_fields = lift_header_block(lines)
     header.update(header_fields)
@@ -148,18 +159,60 @@ def lift_header_block(lines: list[str]) -> tuple[list[str], dict[str, str]]:
     return kept, fields
 
 
-def _drop_repeated_title(lines: list[str]) -> list[str]:
-    """Essay sites repeat the page title between paragraphs; keep its first occurrence only."""
-    seen: set[str] = set()
-    out = []
-    for line in lines:
-        short = 4 <= len(line) <= 40 and line[-1] not in "。；;"
-        if short and line in seen:
+def drop_page_furniture(lines: list[str]) -> list[str]:
+    """Remove what a printed page adds to a document, proven by position, and the page breaks.
+
+    A line that is only a page number (— 3 —, - 3 -, 第3页, 3/12) goes. A paginated reader marks each
+    page break with a line holding only ``PAGE_BREAK``; a line standing next to a break (the last
+    line of a page, the first of the next) whose text stands next to at least RUNNING_MIN breaks is a
+    running header or footer. The same text elsewhere (a heading, a table cell, a 目录 entry) stays:
+    only position proves furniture, never repetition alone.
+    """
+    lines = [line for line in lines if not _PAGE_NUMBER_RE.match(line)]
+    beside = _beside_breaks(lines)
+    counts = Counter(_running_key(lines[i]) for i in beside)
+    running = {i for i in beside if counts[_running_key(lines[i])] >= RUNNING_MIN}
+    return [line for i, line in enumerate(lines) if i not in running and line != PAGE_BREAK]
+
+
+def _beside_breaks(lines: list[str]) -> set[int]:
+    """Indexes of the last content line before each page break and the first one after it."""
+    found: set[int] = set()
+    for i, line in enumerate(lines):
+        if line != PAGE_BREAK:
             continue
-        if short:
-            seen.add(line)
-        out.append(line)
-    return out
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and not lines[j]:
+                j += step
+            if 0 <= j < len(lines) and lines[j] != PAGE_BREAK:
+                found.add(j)
+    return found
+
+
+def _running_key(line: str) -> str:
+    """A running head's text with its page number masked (教育局文件 3 and 教育局文件 4 are one head).
+
+    Only a number at the line's start or end, or in a page counter (第 3 页 共 12 页), is masked: a
+    line of text carries numbers inside it, and two wrapped items that differ only in their numbers
+    (7、…幼儿园7所 and 17、…幼儿园17所, each at a page's top) are text, not one running head."""
+    if _COUNTER_RE.search(line):
+        return _DIGITS_RE.sub("#", line)
+    return _EDGE_DIGITS_RE.sub("#", line)
+
+
+def _drop_repeated_title(lines: list[str]) -> list[str]:
+    """Essay sites print the page title again and again between paragraphs: where the document's first
+    line stands alone TITLE_REPEATS times or more, its later copies go. A title printed twice (a cover
+    and the first page) is the document's own text and stays."""
+    content = [line for line in lines if line]
+    if not content:
+        return lines
+    title = content[0]
+    if not (4 <= len(title) <= 40 and title[-1] not in "。；;") or content.count(title) < TITLE_REPEATS:
+        return lines
+    first = lines.index(title)
+    return lines[: first + 1] + [line for line in lines[first + 1 :] if line != title]
 
 
 def repair_page_fragments(lines: list[str]) -> tuple[list[str], int]:

@@ -34,7 +34,7 @@ def _filter_options(func: Callable) -> Callable:
         [
             click.option("--year", default=None, help="Year or range: 2021, 2020-2023, 2020-, -2023."),
             click.option("--issuer", default="", help="Text in the issuer, region or title (e.g. 高台)."),
-            click.option("--level", default="", help="Administrative level: 省 市 县 区."),
+            click.option("--level", default="", help="Administrative level: 国家 省 市 县 区."),
             click.option("--source", default="", help="Text in the document's source path or id."),
             click.option("--lead", default="", help="Text in a task's lead unit (牵头单位)."),
         ]
@@ -158,7 +158,7 @@ def inspect(file: Path, index_dir: Path | None, as_json: bool) -> None:
         click.echo(f"skipped {problem}", err=True)
     for doc in report["documents"]:
         click.echo(f"== {doc['source']}")
-        for name in ("title", "issuer", "region", "level", "year", "doc_number", "date"):
+        for name in ("title", "issuer", "region", "level", "year", "doc_number", "date", "effective_date"):
             click.echo(f"  {name:10s} {doc[name] or '—'}  ({doc['provenance'].get(name, 'missing')})")
         click.echo(f"  {len(doc['clauses'])} clauses")
         for clause in doc["clauses"]:
@@ -206,6 +206,13 @@ def cited_by(source: str, index_dir: Path, as_json: bool) -> None:
 @click.option("-k", "k", type=int, default=10, show_default=True)
 @click.option("--batch", type=click.Path(path_type=Path), default=None, help="File with one query a line.")
 @click.option("--context", type=int, default=0, help="Neighbouring clauses to include on each side.")
+@click.option(
+    "--per-plan",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Clauses of one plan listed before every other plan's next (default 2; 0 = no cap).",
+)
+@click.option("--by-plan", is_flag=True, help="One row per plan: its best and next best clause.")
 @_filter_options
 @INDEX_OPTION
 @MODEL_OPTION
@@ -213,9 +220,23 @@ def cited_by(source: str, index_dir: Path, as_json: bool) -> None:
 @_backend_option
 @friendly_errors
 def query(
-    text, k, batch, context, year, issuer, level, source, lead, index_dir, model, as_json, backend
+    text,
+    k,
+    batch,
+    context,
+    per_plan,
+    by_plan,
+    year,
+    issuer,
+    level,
+    source,
+    lead,
+    index_dir,
+    model,
+    as_json,
+    backend,
 ) -> None:
-    """Find the clauses that best match TEXT."""
+    """Find the clauses that best match TEXT (spread over plans unless TEXT names one plan)."""
     from .retrieve import QueryError
 
     searcher = _searcher(index_dir, model, backend)
@@ -223,20 +244,42 @@ def query(
     if batch:
         for line in Path(batch).read_text(encoding="utf-8").splitlines():
             if line.strip():
-                hits = searcher.search(line, k=k, filters=filters, context=context)
+                hits = searcher.search(line, k=k, filters=filters, context=context, per_plan=per_plan)
                 _print_json({"query": line, "hits": [h.to_json() for h in hits]})
         return
     if text is None:
         raise QueryError("give a query TEXT or --batch FILE")
-    hits = searcher.search(text, k=k, filters=filters, context=context)
+    if by_plan:
+        _print_plans(searcher, text, k, filters, as_json)
+        return
+    hits = searcher.search(text, k=k, filters=filters, context=context, per_plan=per_plan)
     if as_json:
         _print_json([h.to_json() for h in hits])
         return
     if not hits:
         click.echo("no matching clauses")
     for i, hit in enumerate(hits, 1):
-        click.echo(f"{i}. [{hit.score:.3f}] {hit.citation}")
+        more = f"  (+{hit.plan_more} more in this plan)" if hit.plan_more else ""
+        click.echo(f"{i}. [{hit.score:.3f}] {hit.citation}{more}")
         click.echo(f"   {' > '.join(hit.clause.path)}\n   {hit.clause.text[:160]}")
+
+
+def _print_plans(searcher, text: str, k: int, filters, as_json: bool) -> None:
+    """query --by-plan: one row per plan, ranked by its best clause."""
+    from .plans import plan_view
+
+    rows = plan_view(searcher, text, k=k, filters=filters)
+    if as_json:
+        _print_json([row.to_json() for row in rows])
+        return
+    if not rows:
+        click.echo("no matching plans")
+    for i, row in enumerate(rows, 1):
+        d = row.document
+        more = f"  (+{row.more} more)" if row.more else ""
+        click.echo(f"{i}. {d.title} · {d.issuer} · {d.year or '—'}{more}")
+        for hit in row.hits:
+            click.echo(f"   [{hit.score:.3f}] {hit.citation}\n      {hit.clause.text[:120]}")
 
 
 @main.command()

@@ -17,7 +17,7 @@ import numpy as np
 from .errors import UserError
 from .keyword import normalise
 
-LEVELS = ("省", "市", "县", "区")
+LEVELS = ("国家", "省", "市", "县", "区")
 
 
 class QueryError(UserError, ValueError):
@@ -31,7 +31,7 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     issuer: str = ""  # substring of issuer, region or title
-    level: str = ""  # 省 / 市 / 县 / 区
+    level: str = ""  # 国家 / 省 / 市 / 县 / 区
     source: str = ""  # substring of the source path or id
     lead: str = ""  # substring of one of a clause's lead units (牵头单位), width-insensitive
 

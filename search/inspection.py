@@ -8,7 +8,7 @@ from .links import Titles, resolve
 from .pipeline import parse_corpus
 from .records import LoadProblem, clause_json
 
-FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date")
+FIELDS = ("title", "issuer", "region", "level", "year", "doc_number", "date", "effective_date")
 
 
 def inspect_file(path: Path, titles: Titles | None = None) -> dict:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -20,10 +19,10 @@ import numpy as np
 
 from .config import cache_root
 from .records import Document
+from .text import normalise
 
 _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fffA-Za-z0-9+]{2,8})[”\"」』]")
 _TOKEN_OK_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-_QUOTES = str.maketrans({c: '"' for c in "“”„‟「」『』＂〝〞"} | {c: "'" for c in "‘’‚‛"})
 STOPWORDS = frozenset(
     [
         "的",
@@ -75,15 +74,6 @@ STOPWORDS = frozenset(
         "那个",
     ]
 )
-
-
-def normalise(text: str) -> str:
-    """Width- and quote-insensitive form used for matching: NFKC, unified quotes, lower case.
-
-    NFKC folds full-width letters, digits and brackets to their half-width forms, so ２０２３ matches
-    2023 and （一） matches (一); curly and corner quotes all become a plain double quote.
-    """
-    return unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
 
 
 def policy_terms(texts: Iterable[str], min_count: int = 1) -> list[str]:
@@ -226,6 +216,34 @@ class KeywordIndex:
         for r in range(self.size):
             a, b = rows.indptr[r], rows.indptr[r + 1]
             yield rows.indices[a:b], rows.data[a:b]
+
+    def rarest(self, tokens: list[str], rarest: int = 4) -> list[int] | None:
+        """Ids of the ``rarest`` least frequent of ``tokens`` (fewest rows holding them), rarest first;
+        None without tokens, empty when a token is in no row. Frequencies are the posting lists'
+        lengths, so an engine holding the postings (search.backends) picks the same tokens."""
+        vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        ids = {vocab.get(t) for t in tokens}
+        if not ids:
+            return None
+        if None in ids:
+            return []
+        return sorted(ids, key=lambda i: indptr[i + 1] - indptr[i])[:rarest]
+
+    def rows_with_all(self, tokens: list[str], rarest: int = 4) -> np.ndarray | None:
+        """Rows holding every one of the ``rarest`` least frequent of ``tokens`` (sorted row ids), read
+        off the posting lists (none when a token is in no row; None without tokens). The rarest few
+        narrow a verbatim lookup to a handful of rows at any corpus size, for the cost of their
+        (short) posting lists."""
+        ids = self.rarest(tokens, rarest)
+        if ids is None:
+            return None
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        rows = np.unique(indices[indptr[ids[0]] : indptr[ids[0] + 1]])
+        for i in ids[1:]:
+            rows = rows[np.isin(rows, indices[indptr[i] : indptr[i + 1]])]
+        return rows
 
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder), show_progress=False)

@@ -40,10 +40,11 @@ class Document:
     raw: str  # text as loaded, kept for display
     issuer: str = ""
     region: str = ""
-    level: str = ""  # 省 / 市 / 县 / 区 or ""
+    level: str = ""  # 国家 / 省 / 市 / 县 / 区 or ""
     year: int | None = None
     doc_number: str = ""  # 文号, e.g. 高教发〔2023〕1号
-    date: str = ""  # ISO date, e.g. 2023-03-24
+    date: str = ""  # ISO date, e.g. 2023-03-24 (a law's: its latest version's)
+    effective_date: str = ""  # ISO date a law or regulation takes effect (自…起施行)
     provenance: dict[str, str] = field(default_factory=dict)  # field -> "read" | "given"
 
 
@@ -98,6 +99,7 @@ class Hit:
     context: list[Clause] = field(default_factory=list)  # neighbouring clauses, on request
     passage: tuple[int, int] = (0, 0)  # offsets into the document's text: the clause and its neighbours
     passage_text: str = ""  # that span's text ("" means the clause alone)
+    plan_more: int = 0  # further candidate clauses of this hit's plan not among the hits
 
     def __post_init__(self) -> None:
         # the Searcher hands over metadata-only documents and the passage text itself, read apart (a hit
@@ -124,6 +126,7 @@ class Hit:
             ],
             "passage": self.passage_text,
             "passage_clause_offset": max(0, self.clause.start - self.passage[0]) if self.passage[1] else 0,
+            "plan_more": self.plan_more,
         }
 
 

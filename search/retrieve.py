@@ -11,7 +11,6 @@ still returns k results whenever k exist.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -19,23 +18,36 @@ from pathlib import Path
 
 import numpy as np
 
+from .cues import (
+    Cues,
+    highlight_terms,
+    place_names,
+    quoted_terms,
+    substrings_in,
+    targets_one_plan,
+    verbatim_pairs,
+)
+
 # Filters and QueryError live in search.filters; callers import them from here as well
 from .filters import FilterColumns, Filters, QueryError, lead_columns, masks
+from .fusion import Weights, fuse, rank_order, spread, top
 from .keyword import Tokenizer, char_bigrams, normalise
+from .passages import PASSAGE_RADIUS, grow_all_passages, grow_passage
 from .records import Clause, Document, Hit
 from .store import EXACT_LIMIT, Store, check_model, clause_from_row, document_from_row, open_store
+from .text import mark_all, near_duplicate, squeeze
 
 MAX_QUERY_CHARS = 2000
 PASSAGE_CHARS = 800  # a hit's passage: its clause plus neighbours, at most this long (the NCP metric's)
 DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
 METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
 MASK_CACHE = 16  # filters whose masks are kept
-TOP_BLOCK = 256  # rows per group in _top's threshold
 SQL_BATCH = 100  # rows or spans read per SQL query (well inside SQLite's compound-select limit of 500)
-PASSAGE_RADIUS = 20  # neighbours looked at on each side when growing a passage
 # a filter allowing at most this many clauses is searched exactly (flat scan of the allowed rows), even
 # in an HNSW index: about as cheap as a graph walk through mostly forbidden nodes, and never misses
 EXACT_FILTERED_LIMIT = EXACT_LIMIT
+MIN_VERBATIM = 8  # characters (squeezed) a query needs before a clause holding it verbatim ranks first
+VERBATIM_DOCS = 50  # at most this many documents holding the query's rarest pairs are read for it
 
 
 _SPACE_RE = re.compile(r"\s+")
@@ -45,25 +57,8 @@ _META_COLUMNS = (  # the documents table without its (large) text columns
 )
 
 
-@dataclass(frozen=True)
-class Weights:
-    """Fusion weights and candidate depth (defaults tuned on the NCP set, see bench/eval_ncp.py).
-
-    The document's character pairs carry the largest weight: alone they rank the NCP notices better
-    than the three other legs fused did (MRR@10 0.892 vs 0.878), and fused with them reach 0.90.
-    """
-
-    dense: float = 0.30
-    keyword: float = 0.25  # the clause's words
-    document: float = 0.05  # the document's words
-    pairs: float = 0.40  # the document's character pairs (keyword.char_bigrams)
-    quoted: float = 0.5  # bonus for a clause containing every quoted term of the query
-    cue: float = 0.15  # bonus for clauses of plans matching the query's year and place cues
-    depth: int = 50  # candidates taken from each clause leg
-
-
 @dataclass
-class _Pool:
+class Pool:
     """Candidate rows with their raw per-leg scores."""
 
     rows: np.ndarray
@@ -73,17 +68,20 @@ class _Pool:
     pairs: np.ndarray
     quoted: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    verbatim: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    targeted: bool = False  # the query names one plan (place and year): not spread over plans
 
 
-@dataclass(frozen=True)
-class Cues:
-    """Years and places a query names: they pick the plan, not the clause (高台县2023年…投资多少)."""
+@dataclass
+class Ranking:
+    """A query's whole candidate pool in rank order: rows, fused scores, normalised legs, and how many
+    leading rows hold the query verbatim."""
 
-    years: tuple[int, ...] = ()
-    places: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.years or self.places)
+    rows: np.ndarray
+    scores: np.ndarray
+    legs: dict[str, np.ndarray]
+    verbatim: int = 0
+    targeted: bool = False
 
 
 class Searcher:
@@ -111,7 +109,7 @@ class Searcher:
         self.doc_names = [f"{m[2]}\x00{m[3]}\x00{m[1]}" for m in meta]  # issuer, region, title
         self.doc_source = [m[0] for m in meta]
         self.doc_place = [normalise(f"{m[3]} {m[2]} {m[1]}") for m in meta]
-        self.places = set(_place_names(normalise(m[3]) for m in meta if m[3]))
+        self.places = set(place_names(normalise(m[3]) for m in meta if m[3]))
         self._place_len = max(map(len, self.places), default=0)
         self._filter_columns = FilterColumns(
             self.doc_year, self.doc_level, self.doc_names, self.doc_source, self.clause_doc,
@@ -129,6 +127,7 @@ class Searcher:
         self.clause_doc = np.ascontiguousarray(layout[:, 0])
         self._seq, self._start, self._end = (np.ascontiguousarray(layout[:, i]) for i in (1, 2, 3))
         self._by_position = np.lexsort((self._seq, self.clause_doc))  # rows by document, then seq
+        self._position_doc = self.clause_doc[self._by_position]  # sorted: a document's rows, by search
         self._seq_span = int(self._seq.max(initial=0)) + 1
         self._position_keys = self._position_key(self.clause_doc, self._seq)[self._by_position]  # sorted
         self._passage_spans = grow_all_passages(
@@ -161,38 +160,67 @@ class Searcher:
         return self._encoder
 
     # ---- public API -------------------------------------------------------------------------------
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, context: int = 0) -> list[Hit]:
-        """The k best clauses for ``query``; near-duplicates from the same source are listed once."""
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        context: int = 0,
+        per_plan: int | None = None,
+    ) -> list[Hit]:
+        """The k best clauses for ``query``; near-duplicates from the same source are listed once.
+
+        Results span the plans (a clause loses Weights.plan_penalty of its score per clause of its plan
+        ranked above it; with ``per_plan`` N instead, no plan has more than N clauses ahead of another
+        plan's next; 0: no spread), unless the query targets one plan (it names a place and a year, or
+        a source filter is set). Each hit says how many more clauses of its plan
+        the candidates hold (``plan_more``)."""
         query = check_query(query)
         if k < 1:
             raise QueryError("k must be at least 1")
+        filters = filters or Filters()
         tokens = self.tokenizer(query)
-        rows, scores, legs = self.rank(query, filters or Filters(), k * 3 + 10, tokens)
-        return self._hits(query, rows, scores, legs, k, context, tokens)
+        ranking = self.ranking(query, filters, tokens, per_plan)
+        return self._hits(query, ranking, k, context, tokens)
 
     def rank(
         self, query: str, filters: Filters, limit: int, tokens: list[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray, dict]:
-        """Fused ranking of clause rows (best first), with per-leg normalised scores; ``tokens`` are the
-        query's, when the caller already has them."""
+        """Fused ranking of clause rows (best first, spread over plans as search spreads them), with
+        per-leg normalised scores; ``tokens`` are the query's, when the caller already has them."""
+        r = self.ranking(query, filters, tokens)
+        return r.rows[:limit], r.scores[:limit], {name: leg[:limit] for name, leg in r.legs.items()}
+
+    def ranking(
+        self, query: str, filters: Filters, tokens: list[str] | None = None, per_plan: int | None = None
+    ) -> Ranking:
+        """The whole candidate pool ranked: verbatim holders first, then by fused score, then spread
+        over plans (see search)."""
         clause_mask, doc_mask = self._cached_masks(filters)
+        empty = Ranking(np.zeros(0, dtype=np.int64), np.zeros(0), {})
         if clause_mask is not None and not clause_mask.any():
-            return np.zeros(0, dtype=np.int64), np.zeros(0), {}
-        pool = self._pool(query, clause_mask, doc_mask, tokens)
+            return empty
+        pool = self.candidates(query, clause_mask, doc_mask, tokens)
         if len(pool.rows) == 0:
-            return pool.rows, np.zeros(0), {}
-        w = self.weights
-        legs = {
-            "dense": _minmax(pool.dense),
-            "keyword": _minmax(pool.keyword),
-            "document": _minmax(pool.document),
-            "pairs": _minmax(pool.pairs),
-        }
-        fused = w.dense * legs["dense"] + w.keyword * legs["keyword"] + w.document * legs["document"]
-        fused = fused + w.pairs * legs["pairs"]
-        fused = fused + w.quoted * pool.quoted + w.cue * pool.cue
-        order = np.argsort(-fused, kind="stable")[:limit]
-        return pool.rows[order], fused[order], {name: leg[order] for name, leg in legs.items()}
+            return empty
+        raw = {"dense": pool.dense, "keyword": pool.keyword, "document": pool.document, "pairs": pool.pairs}
+        fused, legs = fuse(raw, pool.quoted, pool.cue, self.weights)
+        order = rank_order(fused, pool.verbatim)
+        verbatim = int(pool.verbatim.sum())
+        targeted = pool.targeted or bool(filters.source)
+        if not targeted:
+            order = order[self._spread(pool, order, fused, per_plan)]
+        return Ranking(
+            pool.rows[order], fused[order], {n: leg[order] for n, leg in legs.items()}, verbatim, targeted
+        )
+
+    def _spread(self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None) -> list[int]:
+        """The ranked pool spread over plans: a cap of ``per_plan`` clauses when asked for (or set in the
+        weights; 0 asked: no spread), else the plan penalty. Verbatim holders and holders of the quoted
+        terms are spread among themselves only."""
+        plans = self.clause_doc[pool.rows[order]].tolist()
+        groups = (pool.verbatim * 2 + (pool.quoted > 0))[order].tolist()
+        return spread(plans, fused[order], groups, self.weights, per_plan)
 
     def _cached_masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
         """masks(), remembered for the last few filters with the clause mask's packed bits (dense_plan's
@@ -216,6 +244,12 @@ class Searcher:
         live in search.filters, shared with SQL)."""
         return masks(filters, self._filter_columns)
 
+    def targets_one_plan(self, query: str, filters: Filters) -> bool:
+        """The query's intent: a lookup in one plan (a source filter, or it names a place and a year:
+        高台县2023年教育项目投资多少) rather than a question across plans (如何减轻学生作业负担).
+        A lookup is ranked as is; a question across plans is spread over them."""
+        return bool(filters.source) or targets_one_plan(self.cues(query))
+
     # ---- legs -------------------------------------------------------------------------------------
     def cues(self, query: str) -> Cues:
         """Years (that some plan has) and known place names mentioned in the query."""
@@ -236,9 +270,11 @@ class Searcher:
             hits += np.array([place in self.doc_place[d] for d in doc_rows.tolist()], dtype=np.float32)
         return hits / (len(cues.years) + len(cues.places))
 
-    def _pool(
+    def candidates(
         self, query: str, clause_mask: np.ndarray | None, doc_mask: np.ndarray | None, tokens=None
-    ) -> _Pool:
+    ) -> Pool:
+        """The candidate rows (each clause leg's best ``weights.depth``, and the verbatim holders) with
+        their raw leg scores and bonuses: what fusion.fuse ranks (the NCP benchmark reads it too)."""
         tokens = self.tokenizer(query) if tokens is None else tokens
         cues = self.cues(query)
         cue_tokens = {str(y) for y in cues.years} | set(cues.places)
@@ -250,14 +286,49 @@ class Searcher:
         vector = self._query_vector(query)  # local: searches may run concurrently
         dense_rows, _ = self._dense(vector, clause_mask)
         depth = self.weights.depth
-        kw_rows = _top(keyword, depth)  # keyword scores are already 0 outside the mask
-        rows = np.union1d(dense_rows, kw_rows).astype(np.int64)
+        kw_rows = top(keyword, depth)  # keyword scores are already 0 outside the mask
+        verbatim = self.verbatim_rows(query, pairs, clause_mask)
+        rows = np.union1d(np.union1d(dense_rows, kw_rows), verbatim).astype(np.int64)
         dense = self.store.vectors()[rows] @ vector[0]  # cosine for every pooled row, keyword-only ones too
         docs = self.clause_doc[rows]
-        pool = _Pool(rows, dense, keyword[rows], document[docs], pairs[docs])
+        pool = Pool(rows, dense, keyword[rows], document[docs], pairs[docs])
         pool.quoted = self._quoted_bonus(query, rows)
         pool.cue = self._cue_match(cues, docs)
+        pool.verbatim = np.isin(rows, verbatim)
+        pool.targeted = targets_one_plan(cues)
         return pool
+
+    def verbatim_rows(self, query: str, pairs: np.ndarray, clause_mask: np.ndarray | None) -> np.ndarray:
+        """Clause rows (allowed by the mask) whose text holds the query verbatim, ignoring whitespace,
+        punctuation, width and quote style; empty for queries under MIN_VERBATIM characters.
+
+        Only the clauses of a few documents are read: those holding the query's rarest character pairs
+        (posting lists of the document pair index), at most VERBATIM_DOCS of them, best by the pair leg
+        (``pairs``), so the cost stays flat from ten thousand clauses to a million."""
+        needle = squeeze(query)
+        none = np.zeros(0, dtype=np.int64)
+        if len(needle) < MIN_VERBATIM or self.n_docs == 0:
+            return none
+        docs = np.zeros(0, dtype=np.int64)
+        for text in {query, _SPACE_RE.sub("", query)}:  # spaced as typed, and with no spaces at all
+            found = self.store.bm25_doc_pairs.rows_with_all(verbatim_pairs(text))
+            docs = np.union1d(docs, found) if found is not None else docs
+        if len(docs) == 0:
+            return none
+        if len(docs) > VERBATIM_DOCS:
+            docs = np.sort(docs[np.argsort(-pairs[docs], kind="stable")[:VERBATIM_DOCS]])
+        by_doc = self._position_doc
+        starts, ends = np.searchsorted(by_doc, docs), np.searchsorted(by_doc, docs, side="right")
+        rows = np.concatenate([self._by_position[a:b] for a, b in zip(starts, ends, strict=True)])
+        if clause_mask is not None:
+            rows = rows[clause_mask[rows]]
+        rows = np.sort(rows).tolist()
+        found = [
+            vec
+            for vec, norm in self._rows_by_vec("vec, norm_text", rows, SQL_BATCH * 5)
+            if needle in squeeze(norm)
+        ]
+        return np.array(found, dtype=np.int64)
 
     def _doc_leg(self, weight: float, index, tokens: list[str], doc_mask: np.ndarray | None) -> np.ndarray:
         """A document index's scores, or zeros when its weight leaves it out of the fusion anyway."""
@@ -304,8 +375,12 @@ class Searcher:
         return np.array([all(t in text for t in terms) for text in texts], dtype=np.float32)
 
     # ---- hits -------------------------------------------------------------------------------------
-    def _hits(self, query: str, rows, scores, legs, k: int, context: int, tokens: list[str]) -> list[Hit]:
+    def _hits(self, query: str, ranking: Ranking, k: int, context: int, tokens: list[str]) -> list[Hit]:
+        rows, scores, legs = ranking.rows, ranking.scores, ranking.legs
         chosen = self._distinct(rows.tolist(), k)
+        shown = [self.clause_doc[rows[i]] for i, _ in chosen]
+        rest = np.bincount(self.clause_doc[rows], minlength=self.n_docs)  # the plan's candidates ...
+        more = [int(rest[d]) - shown.count(d) for d in shown]  # ... not among the hits
         # every row's passage was grown once, when the index was opened
         passages = [tuple(span) for span in self._passage_spans[rows[[i for i, _ in chosen]]].tolist()]
         texts = self._document_slices(
@@ -322,8 +397,11 @@ class Searcher:
                 self.neighbours(clause, context) if context else [],
                 span,
                 text,
+                plan_more=n_more,
             )
-            for (i, clause), span, text, spans in zip(chosen, passages, texts, marks, strict=True)
+            for (i, clause), span, text, spans, n_more in zip(
+                chosen, passages, texts, marks, more, strict=True
+            )
         ]
 
     def _distinct(self, rows: list[int], k: int) -> list[tuple[int, Clause]]:
@@ -335,7 +413,7 @@ class Searcher:
         spaceless = functools.cache(lambda norm: _SPACE_RE.sub("", norm))
         for i, (clause, norm) in enumerate(self._clause_rows(rows, k + 2)):
             earlier = seen.setdefault(clause.source, [])
-            if any(_near_duplicate(spaceless(norm), spaceless(other)) for other in earlier):
+            if any(near_duplicate(spaceless(norm), spaceless(other)) for other in earlier):
                 continue
             earlier.append(norm)
             chosen.append((i, clause))
@@ -472,58 +550,6 @@ class Searcher:
         return [clause_from_row(r) for r in rows]
 
 
-def grow_passage(clause: Clause, neighbours: list[tuple[int, int, int]], limit: int) -> tuple[int, int]:
-    """(start, end) of the clause extended by adjacent neighbours of its document, given as (seq, start,
-    end), alternately after and before, each taken whole, while end − start ≤ ``limit``; a clause
-    longer than the limit stays itself."""
-    after = sorted(n for n in neighbours if n[0] > clause.seq)
-    before = sorted((n for n in neighbours if n[0] < clause.seq), reverse=True)
-    start, end = clause.start, clause.end
-    grew = True
-    while grew:
-        grew = False
-        if after and max(end, after[0][2]) - start <= limit:
-            end, grew = max(end, after.pop(0)[2]), True
-        if before and end - min(start, before[0][1]) <= limit:
-            start, grew = min(start, before.pop(0)[1]), True
-    return start, end
-
-
-def grow_all_passages(
-    docs: np.ndarray, starts: np.ndarray, ends: np.ndarray, by_position: np.ndarray, limit: int
-) -> np.ndarray:
-    """(start, end) of every row's passage, as grow_passage gives it over the row's PASSAGE_RADIUS
-    neighbours on each side, grown for all rows at once: a row's side stops for good at the first
-    neighbour that does not fit (a span only widens), so each round tries one more neighbour per side
-    for the rows still growing. Why: growing ten hits' passages per search cost 0.25 ms at 10k clauses,
-    a tenth of the library's time per query; a table of spans costs 16 bytes a clause."""
-    n = len(by_position)
-    doc, first, last = docs[by_position], starts[by_position], ends[by_position]
-    start, end = first.copy(), last.copy()
-    steps = {+1: np.ones(n, dtype=np.int64), -1: np.ones(n, dtype=np.int64)}
-    growing = {+1: np.arange(n), -1: np.arange(n)}
-    while len(growing[+1]) or len(growing[-1]):
-        for side in (+1, -1):
-            at = growing[side]
-            near = at + side * steps[side][at]
-            inside = (near >= 0) & (near < n) & (steps[side][at] <= PASSAGE_RADIUS)
-            at, near = at[inside], near[inside]
-            inside = doc[near] == doc[at]
-            at, near = at[inside], near[inside]
-            if side > 0:
-                wider_start, wider_end = start[at], np.maximum(end[at], last[near])
-            else:
-                wider_start, wider_end = np.minimum(start[at], first[near]), end[at]
-            fits = wider_end - wider_start <= limit
-            at = at[fits]
-            start[at], end[at] = wider_start[fits], wider_end[fits]
-            steps[side][at] += 1
-            growing[side] = at
-    spans = np.empty((n, 2), dtype=np.int64)
-    spans[by_position, 0], spans[by_position, 1] = start, end
-    return spans
-
-
 def faiss_search(index, vectors: np.ndarray, depth: int, params=None) -> tuple[np.ndarray, np.ndarray]:
     """``index.search`` on this thread alone. For one query FAISS's OpenMP threads gain nothing and
     compete with the encoder's, which spin on both cores for a while after encoding the query: a flat scan
@@ -556,171 +582,3 @@ def check_query(query: str) -> str:
     if not query or not re.search(r"[\w\u4e00-\u9fff]", query):
         raise QueryError("empty query: type some words to search for")
     return query[:MAX_QUERY_CHARS]
-
-
-def quoted_terms(query: str) -> list[str]:
-    """Terms the user put in quotes (any quote style), normalised."""
-    norm = normalise(query)
-    return [t.strip() for t in re.findall(r'"([^"]{1,30})"', norm) if t.strip()]
-
-
-def highlight_terms(query: str, tokens: list[str]) -> list[str]:
-    """Terms to mark in results: quoted terms and the query's words (``tokens``) of two or more characters."""
-    words = [t for t in tokens if len(t) >= 2]
-    return sorted(set(quoted_terms(query) + words), key=len, reverse=True)
-
-
-def mark(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) spans of ``terms`` in ``text``, width- and case-insensitively."""
-    return mark_all([text], terms)[0]
-
-
-def mark_all(texts: list[str], terms: list[str]) -> list[list[tuple[int, int]]]:
-    """mark() for each of ``texts``: longer terms first, each occurrence once, none overlapping another.
-
-    NFKC can change string length for a few characters, so matching runs on each text folded one
-    character for one (:func:`fold`), keeping offsets in the original text. A search's hits are folded
-    together (one array lookup, not ~20 µs of per-run work a hit).
-    """
-    terms = sorted((t for t in terms if t), key=len, reverse=True)  # an empty term would match everywhere
-    return [_mark_folded(folded, terms) for folded in fold_all(texts)] if terms else [[] for _ in texts]
-
-
-def _mark_folded(folded: str, terms: list[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    taken = bytearray(len(folded) + 1)  # 1 where an earlier (longer) term was marked
-    for term in terms:
-        if term not in folded:
-            continue
-        width, ones = len(term), b"\x01" * len(term)
-        a = folded.find(term)
-        while a >= 0:
-            b = a + width
-            if taken.find(1, a, b) < 0:
-                taken[a:b] = ones
-                spans.append((a, b))
-            a = folded.find(term, b)
-    return sorted(spans)
-
-
-class _FoldTable(dict):
-    """``str.translate`` table folding each character to the first character of its normalised form,
-    filled on first sight (used as is only for text beyond the Basic Multilingual Plane)."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        folded = normalise(char)[:1] or char
-        self[code] = folded
-        return folded
-
-
-_FOLD = _FoldTable()
-
-
-def fold(text: str) -> str:
-    """``text`` with each character folded as :class:`_FoldTable` does, one for one."""
-    return fold_all([text])[0]
-
-
-def fold_all(texts: list[str]) -> list[str]:
-    """fold() of each text, all in one table lookup over their code points.
-
-    mark() folds every hit's text. Through a code-point array (numpy) that is a few microseconds for a
-    search's ten hits; translate() paid a dictionary lookup per character, and a regular expression
-    over the runs that change a Python call per run (~20 µs a hit). Text beyond the Basic Multilingual
-    Plane, which the array does not cover, goes through the dictionary. Lone surrogates pass unchanged.
-    """
-    joined = "".join(texts)
-    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    if len(codes) and int(codes.max()) > 0xFFFF:
-        return [text.translate(_FOLD) for text in texts]
-    folded = _bmp_fold_codes()[codes].tobytes().decode("utf-32-le", "surrogatepass")
-    return [folded[a:b] for a, b in itertools.pairwise([0, *itertools.accumulate(map(len, texts))])]
-
-
-@functools.cache
-def _bmp_fold_codes() -> np.ndarray:
-    """The fold of every BMP code point as a code point (uint32), computed once (~60 ms); surrogates,
-    which are not characters, map to themselves."""
-    return np.array([c if 0xD800 <= c < 0xE000 else ord(_FOLD[c]) for c in range(0x10000)], dtype=np.uint32)
-
-
-def _near_duplicate(a: str, b: str) -> bool:
-    """Same text, or one contained in the other, or nearly the same by character overlap."""
-    if a == b or (len(a) > 20 and (a in b or b in a)):
-        return True
-    if min(len(a), len(b)) < 40 or abs(len(a) - len(b)) > 0.1 * max(len(a), len(b)):
-        return False
-    # each distinct character of ``a`` missing from ``b`` costs at least one match: a set difference (C
-    # speed) rules out most pairs before SequenceMatcher's Python-level indexing of ``b``
-    if 2 * (len(a) - len(_characters(a) - _characters(b))) <= 0.95 * (len(a) + len(b)):
-        return False
-    from difflib import SequenceMatcher
-
-    return (
-        SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.95
-        and SequenceMatcher(None, a, b).ratio() > 0.95
-    )
-
-
-# each text's characters, kept for its next comparison: a hit is compared with every earlier one of its source
-_characters = functools.lru_cache(maxsize=256)(frozenset)
-
-
-def substrings_in(text: str, names: set[str], longest: int) -> list[str]:
-    """The ``names`` occurring in ``text``: every substring up to ``longest`` characters looked up in
-    the set, so the cost follows the query's length, not the number of places (130k plans at 1M)."""
-    found = {text[a:b] for a in range(len(text)) for b in range(a + 1, min(len(text), a + longest) + 1)}
-    return sorted(found & names)
-
-
-def _place_names(regions) -> list[str]:
-    """The plans' regions, with and without their one-character suffix (高台县 and 高台)."""
-    names: set[str] = set()
-    for region in regions:
-        names.add(region)
-        if len(region) > 2 and region[-1] in "省市县区州旗盟":
-            names.add(region[:-1])
-    return sorted(names)
-
-
-def _minmax(values: np.ndarray) -> np.ndarray:
-    if len(values) == 0:
-        return values.astype(np.float32)
-    low, high = float(values.min()), float(values.max())
-    if high - low < 1e-9:
-        return np.full(len(values), 1.0 if high > 0 else 0.0, dtype=np.float32)
-    return ((values - low) / (high - low)).astype(np.float32)
-
-
-def _top(scores: np.ndarray, depth: int, mask: np.ndarray | None = None) -> np.ndarray:
-    """Rows of the ``depth`` highest positive scores (allowed rows only), in no particular order.
-
-    The rows are split into groups of TOP_BLOCK; the depth-th highest of the groups' maxima is a
-    threshold at least ``depth`` rows reach, so the rows reaching it hold every top row, and they lie in
-    the groups whose maximum reaches it (or in the few rows after the last whole group): one pass over
-    the array, then a look inside a few dozen groups. A group is every n-th row (the array read as
-    TOP_BLOCK rows of n), so its maxima are one element-wise maximum over contiguous rows, at memory
-    speed. At 1M clauses: selecting over all positive rows took ~9 ms a query, contiguous blocks and a
-    second pass over the array ~0.65, this ~0.43.
-    """
-    positive = scores if mask is None else np.where(mask, scores, 0)
-    n = len(positive) // TOP_BLOCK  # groups; group j holds rows j, j + n, j + 2n, …
-    cut = n * TOP_BLOCK
-    maxima = positive[:cut].reshape(TOP_BLOCK, n).max(axis=0)
-    if n > depth:
-        threshold = np.partition(maxima, -depth)[-depth]
-        if threshold > 0:
-            groups = np.flatnonzero(maxima >= threshold)
-            rows = (np.arange(TOP_BLOCK)[:, None] * n + groups).ravel()
-            tail = np.arange(cut, len(positive))
-            rows = np.concatenate([rows[positive[rows] >= threshold], tail[positive[cut:] >= threshold]])
-            return _best(positive, rows, depth)
-    return _best(positive, np.flatnonzero(positive > 0), depth)
-
-
-def _best(scores: np.ndarray, candidates: np.ndarray, depth: int) -> np.ndarray:
-    """The ``depth`` candidates of highest score (all of them when there are not more)."""
-    if len(candidates) > depth:
-        candidates = candidates[np.argpartition(-scores[candidates], depth)[:depth]]
-    return candidates

@@ -47,7 +47,8 @@ UNIT_SEPARATOR = "\n"  # units stored one a line: a unit never holds a line brea
 _SCHEMA = """
 CREATE TABLE documents (
     source TEXT PRIMARY KEY, title TEXT, issuer TEXT, region TEXT, level TEXT, year INTEGER,
-    doc_number TEXT, date TEXT, text TEXT, raw TEXT, norm_text TEXT, provenance TEXT, doc_row INTEGER);
+    doc_number TEXT, date TEXT, text TEXT, raw TEXT, norm_text TEXT, provenance TEXT, doc_row INTEGER,
+    effective_date TEXT);
 CREATE TABLE clauses (
     vec INTEGER PRIMARY KEY, clause_id TEXT UNIQUE, source TEXT, address TEXT, path TEXT, text TEXT,
     norm_text TEXT, start INTEGER, "end" INTEGER, part INTEGER, seq INTEGER, embed_key TEXT,
@@ -153,7 +154,7 @@ def _write_sqlite(path: Path, payload: BuildPayload) -> None:
     try:
         con.executescript(_SCHEMA)
         con.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     d.source,
@@ -169,6 +170,7 @@ def _write_sqlite(path: Path, payload: BuildPayload) -> None:
                     normalise(d.text),
                     json.dumps(d.provenance, ensure_ascii=False),
                     row,
+                    d.effective_date,
                 )
                 for row, d in enumerate(payload.documents)
             ],
@@ -416,8 +418,9 @@ def check_model(manifest: dict, model: str | None) -> None:
 
 
 def document_from_row(row: sqlite3.Row | tuple) -> Document:
-    """Rebuild a Document from its SQLite row (column order of the documents table)."""
-    source, title, issuer, region, level, year, doc_number, date, text, raw, _norm, prov, _row = row
+    """Rebuild a Document from its SQLite row (column order of the documents table; an index built before
+    effective_date was stored lacks that last column)."""
+    source, title, issuer, region, level, year, doc_number, date, text, raw, _norm, prov, _row, *rest = row
     return Document(
         source=source,
         title=title,
@@ -429,6 +432,7 @@ def document_from_row(row: sqlite3.Row | tuple) -> Document:
         year=year,
         doc_number=doc_number,
         date=date,
+        effective_date=(rest[0] or "") if rest else "",
         provenance=json.loads(prov),
     )
 

@@ -15,6 +15,7 @@ from .records import Document, Hit, document_json
 from .retrieve import Filters, Searcher, check_query
 
 MIN_SHARED = 4
+LONG_SHARED = 10  # characters of shared wording that make a clause a likely source of the draft
 
 
 @dataclass
@@ -48,14 +49,22 @@ def shared_spans(draft: str, text: str, min_len: int = MIN_SHARED) -> list[tuple
 
 
 def similar(searcher: Searcher, draft: str, k: int = 20, filters: Filters | None = None) -> list[Precedent]:
-    """The k clauses most like ``draft``, grouped by document, documents ordered by year."""
+    """The k clauses most like ``draft``, grouped by document, documents ordered by year.
+
+    Twice k candidates are ranked by the longest span of wording each shares with the draft when it
+    reaches LONG_SHARED characters (a clause holding the draft verbatim shares all of it, so it comes
+    first), then by the search's order: a sentence copied from another plan outweighs one about the
+    same topic in other words."""
     draft = check_query(draft)
-    hits = searcher.search(draft, k=k, filters=filters)
-    groups: dict[str, list[Hit]] = {}
-    for hit in hits:
-        groups.setdefault(hit.document.source, []).append(hit)
+    candidates = searcher.search(draft, k=2 * k, filters=filters)
+    spans = [shared_spans(draft, h.clause.text) for h in candidates]
+    longest = [max((b - a for a, b in s), default=0) for s in spans]
+    order = sorted(range(len(candidates)), key=lambda i: (-longest[i] if longest[i] >= LONG_SHARED else 0, i))
+    groups: dict[str, list[int]] = {}
+    for i in order[:k]:
+        groups.setdefault(candidates[i].document.source, []).append(i)
     precedents = [
-        Precedent(group[0].document, group, [shared_spans(draft, h.clause.text) for h in group])
+        Precedent(candidates[group[0]].document, [candidates[i] for i in group], [spans[i] for i in group])
         for group in groups.values()
     ]
     return sorted(precedents, key=lambda p: (p.document.year or 9999, -max(h.score for h in p.hits)))

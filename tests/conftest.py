@@ -10,24 +10,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from benchmod import bench_module
+from shipped import copy_plans
 
 from search.pipeline import ParsedDoc, parse_corpus
 from search.records import LoadProblem
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SEED_DIR = PROJECT_ROOT / "corpus"
+
+@pytest.fixture(scope="session")
+def seed_dir(tmp_path_factory) -> Path:
+    """The shipped plans (five real plans and catalog.csv), without the laws shipped beside them."""
+    return copy_plans(tmp_path_factory.mktemp("plans") / "corpus")
 
 
 @pytest.fixture(scope="session")
-def seed_dir() -> Path:
-    """The shipped sample corpus (five real plans and catalog.csv)."""
-    return SEED_DIR
-
-
-@pytest.fixture(scope="session")
-def seeds() -> dict[str, ParsedDoc]:
+def seeds(seed_dir) -> dict[str, ParsedDoc]:
     """Every seed parsed once, keyed by its file-name prefix: "000" … "004"."""
-    items = list(parse_corpus(SEED_DIR))
+    items = list(parse_corpus(seed_dir))
     problems = [item for item in items if isinstance(item, LoadProblem)]
     assert not problems, problems
     return {item.document.source[:3]: item for item in items}
@@ -53,8 +52,8 @@ def minimal_pdf(lines: list[str] | None) -> bytes:
     """A one-page PDF 1.4 with a Helvetica text layer of ASCII ``lines``; ``None`` gives a page
     with an empty content stream (what a scan without OCR looks like to a text extractor).
 
-    Objects are written by hand and the xref table records their real byte offsets, so strict
-    readers accept the file.
+    Objects are written by hand (bench/hostile_inputs.py's writer records their real byte offsets, so
+    strict readers accept the file).
     """
     escaped = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines or []]
     shows = " ".join(f"({line}) Tj 0 -16 Td" for line in escaped)
@@ -67,16 +66,7 @@ def minimal_pdf(lines: list[str] | None) -> bytes:
         f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("ascii")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
-    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode("ascii")
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
-    return out
+    return bench_module("hostile_inputs.py").pdf_from_objects(objects)
 
 
 @pytest.fixture

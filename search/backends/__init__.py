@@ -73,6 +73,10 @@ class IndexBackend(Protocol):
         query given as token id -> count (KeywordIndex.query_weights); rows not returned score 0."""
         ...
 
+    def rows_with_all(self, leg: str, ids: list[int]) -> np.ndarray:
+        """Rows (sorted) of keyword index ``leg`` whose terms include every token id of ``ids``."""
+        ...
+
     def scan(self, needle: str, docs: np.ndarray | None) -> dict[int, int]:
         """Document row -> occurrences of ``needle`` in its normalised text, for every document (of
         ``docs``) holding it: exhaustive, not ranked."""

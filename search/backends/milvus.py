@@ -188,6 +188,30 @@ class MilvusBackend:
         params = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}
         return self._search(SPARSE_FIELDS[leg], [weights], limit, kind, where, params)
 
+    def rows_with_all(self, leg: str, ids: list[int]) -> np.ndarray:
+        """Rows of keyword index ``leg`` holding every token of ``ids``: each token's rows (its posting
+        list: the rows its one-token query scores above 0) in one batched search, intersected. A token
+        in more than MAX_TOPK rows is left out of the intersection (a superset, which the caller's
+        text check narrows) unless every token is."""
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        kind = KIND_CLAUSE if leg == "clauses" else KIND_DOCUMENT
+        found = self.client.search(
+            self._live_name(),
+            [{int(i): 1.0} for i in ids],
+            anns_field=SPARSE_FIELDS[leg],
+            limit=MAX_TOPK,
+            filter=_expression(kind, None),
+            output_fields=["row"],
+            search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}},
+        )
+        lists = [np.unique([hit["entity"]["row"] for hit in hits]).astype(np.int64) for hits in found]
+        whole = [rows for rows in lists if len(rows) < MAX_TOPK] or lists[:1]
+        rows = whole[0]
+        for other in whole[1:]:
+            rows = rows[np.isin(rows, other)]
+        return rows
+
     def _search(self, field: str, data: list, limit: int, kind: int, where: Where | None, params: dict):
         found = self.client.search(
             self._live_name(),

@@ -85,6 +85,14 @@ class KeywordLeg:
         out[rows] = scores
         return out if mask is None else out * mask
 
+    def rows_with_all(self, tokens: list[str], rarest: int = 4) -> np.ndarray | None:
+        """KeywordIndex.rows_with_all on the backend's postings (the local vocabulary picks the
+        rarest tokens, as the local index does)."""
+        ids = self.index.rarest(tokens, rarest)
+        if ids is None:
+            return None
+        return self.backend.rows_with_all(self.leg, ids)
+
 
 class VectorRows:
     """``store.vectors()[rows]`` for a backend: the rows' vectors fetched when indexed."""

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from benchmod import bench_module
+from shipped import copy_plans
 
 from search.config import apply_offline_env
 
 apply_offline_env()
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "corpus"
 CHROMIUM = "/usr/bin/chromium"
 START_TIMEOUT_S = 120
 READY_TEXT = "份文件"  # the status line once the index is loaded
@@ -68,9 +68,7 @@ def app_server(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("app")
     corpus, uploads, index = root / "corpus", root / "uploads", root / "index"
-    corpus.mkdir()
-    for path in CORPUS.iterdir():
-        shutil.copyfile(path, corpus / path.name)
+    copy_plans(corpus)  # the plans the browser tests judge (the laws beside them are tested apart)
     (corpus / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
     if (ROOT / "index" / "CURRENT").is_file():
         shutil.copytree(ROOT / "index", index)  # embeddings to reuse; the build replaces the generation
@@ -85,8 +83,10 @@ def app_server(tmp_path_factory):
         pytest.fail(str(err))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module: Playwright's sync API runs an event loop in the main thread while it
+    is open, so it is closed before other modules' tests (which may run asyncio) come."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -258,3 +258,32 @@ def test_rebuild_rereads_every_file_and_keeps_the_uploads(page, app_server):
     open_tab(page, "检索 Search")
     submit(page, "#search-query", "研学旅行基地建设", "#search-btn")
     page.wait_for_selector("#search-results .hit-card[data-source='uploads/上传测试.txt']", timeout=WAIT_MS)
+
+
+def test_delete_moves_an_upload_to_the_trash_and_drops_it_from_the_index(page, app_server):
+    """The delete picker offers the uploads only (never a shipped corpus file); deleting one moves the
+    file to uploads/.trash/ and the app serves an index without it at once."""
+    open_tab(page, "文档 Documents")
+    page.get_by_text("删除上传文件 Delete an upload").click()
+    page.click("#delete-pick input")
+    options = page.get_by_role("option").all_inner_texts()
+    assert sorted(o.strip() for o in options) == ["uploads/上传测试-2.txt", "uploads/上传测试.txt"]
+    page.get_by_role("option", name="uploads/上传测试-2.txt").click()
+    page.click("#delete-btn")
+    page.wait_for_selector("#delete-report :text('已删除')", timeout=WAIT_MS * 2)
+    assert "新嵌入 0" in page.inner_text("#delete-report")  # the remaining vectors are reused
+
+    assert sorted(p.name for p in app_server.uploads.iterdir()) == [".trash", "上传测试.txt"]
+    trashed = [p.name for p in (app_server.uploads / ".trash").iterdir()]
+    assert len(trashed) == 1 and trashed[0].endswith("-上传测试-2.txt")  # <YYYYmmdd-HHMMSS>-<name>
+    page.wait_for_function(
+        "() => !document.querySelector('#docs-table').innerText.includes('乙县2025年教育工作要点')"
+    )
+    page.click("#delete-pick input")
+    assert [o.strip() for o in page.get_by_role("option").all_inner_texts()] == ["uploads/上传测试.txt"]
+    page.keyboard.press("Escape")
+
+    open_tab(page, "检索 Search")
+    submit(page, "#search-query", "校园足球特色学校", "#search-btn")
+    page.wait_for_selector("#search-results .hit-card", timeout=WAIT_MS)
+    assert page.locator("#search-results .hit-card[data-source='uploads/上传测试-2.txt']").count() == 0

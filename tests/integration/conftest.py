@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shipped import copy_plans
 
 from search.build import build_index
 from search.encoder import load_encoder
 from search.retrieve import Searcher
-
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 @pytest.fixture(scope="session")
@@ -20,8 +19,10 @@ def real_encoder():
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, real_encoder) -> Path:
-    index = tmp_path_factory.mktemp("seed") / "index"
-    build_index(CORPUS, index, real_encoder)
+    """The shipped plans (the judged queries' documents), without the laws shipped beside them."""
+    root = tmp_path_factory.mktemp("seed")
+    index = root / "index"
+    build_index(copy_plans(root / "corpus"), index, real_encoder)
     return index
 
 

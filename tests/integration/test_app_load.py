@@ -49,6 +49,44 @@ def test_the_checker_accepts_the_apps_real_rendering_and_rejects_wrong_or_empty_
     assert load_app.check(elsewhere, result), "a result without the judged clause is a failure"
 
 
+def test_the_checker_reads_the_data_apis_json_and_rejects_wrong_or_empty_results(load_app, seed_searcher):
+    from search import api
+
+    searches, census, asks = load_app.load_cases()
+    case = next(c for c in searches if c.text == KNOWN_QUERY)
+    hits = api.search(seed_searcher, case.text, k=load_app.SEARCH_K, context=load_app.SEARCH_CONTEXT)
+
+    assert load_app.api_search_hits(hits) == [(h["source"][:3], h["address"]) for h in hits]
+    assert load_app.check(case, hits, "api") == ""
+    assert load_app.check(case, [], "api"), "no hits is a failure"
+    elsewhere = load_app.Case("search", case.text, judged="fact", answers=frozenset({("004", "一1")}))
+    assert load_app.check(elsewhere, hits, "api"), "a result without the judged clause is a failure"
+    term = census[0]
+    plans = api.census(seed_searcher, term.text)
+    assert load_app.check(term, plans, "api") == ""
+    assert load_app.check(term, plans[1:], "api"), "a plan missing from the census is a failure"
+    question = asks[0]
+    answer = api.ask(seed_searcher, question.text, k=load_app.ASK_K)
+    assert load_app.check(question, answer, "api") == ""
+    assert load_app.check(question, {**answer, "citations": []}, "api"), "an uncited answer is a failure"
+
+
+@pytest.mark.slow
+def test_quick_load_through_the_data_api_every_request_succeeds(load_app, seed_index, tmp_path):
+    args = load_app.parse_args(
+        ["--quick", "--endpoints", "api", "--index", str(seed_index), "--output", str(tmp_path / "load.json")]
+    )
+    report = load_app.run(args)
+
+    assert report.endpoints == "api" and report.clients == 4
+    assert report.requests == len(report.records) > 0
+    assert report.errors == 0, report.error_samples
+    assert {"search"} <= {r.kind for r in report.records} <= {"search", "census", "ask"}
+    judged = {c.text: c for c in load_app.load_cases()[0]}
+    for record in (r for r in report.records if r.kind == "search"):
+        assert set(record.hits[: load_app.search_depth(judged[record.query])]) & judged[record.query].answers
+
+
 @pytest.mark.slow
 def test_quick_load_every_request_succeeds_with_its_judged_clause(load_app, seed_index, tmp_path):
     args = load_app.parse_args(

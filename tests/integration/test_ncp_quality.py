@@ -1,11 +1,16 @@
-"""Regression guard on retrieval quality: the default fusion on all 400 NCP queries.
+"""Guard on retrieval quality on questions the weights were not chosen on (the NCP policy-QA set).
 
-Builds the NCP index once into .cache/ncp-index (rebuilt only when the corpus hash, model or chunker
-version in its manifest no longer match) and reuses bench/eval_ncp.py to score it.
+The fusion weights are picked by bench/eval_ncp.py's grid on half of the 400 questions (even qids) and
+scored on the other half, then the reverse; each question is thus scored by weights not chosen on it.
+The pooled held-out figures are asserted against the targets where they are reached, and against the
+measured figure otherwise (HELD_OUT: the targets not met are named there, never silently lowered).
+The NCP index is built once into .cache/ncp-index and reused while corpus, model and readers match.
+In CI (CI=true) missing data is a failure, not a skip.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from benchmod import bench_module
 from shared_data import NCP_DIR as NCP
@@ -13,13 +18,14 @@ from shared_data import PROJECT_ROOT as REPO
 from shared_data import require
 
 INDEX = REPO / ".cache/ncp-index"
-MARGIN = 0.01
-
-# The default fusion as `.venv/bin/python bench/eval_ncp.py --grid` measures it (all 400 queries, default
-# Weights(), multilingual-e5-small-int8; latest run: bench/results/ncp_eval.json); update them when the model,
-# the weights, the legs, the passages, the chunker or the metadata reader change on purpose.
-# answer@5 is over the 800-character passages hits return; answer_clause@5 over bare clause texts.
-MEASURED = {"R@5": 0.97, "MRR@10": 0.9015, "answer@5": 0.9475, "answer_clause@5": 0.905}
+STEP = 0.1  # the guard's grid (286 weight vectors × 3 depths per fold); the bench's default is finer
+TARGETS = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
+# pooled held-out figures of this guard's procedure (858 configurations per fold): R@5 0.9725,
+# MRR@10 0.8836, answer@5 0.955. MRR@10 misses its target of 0.90 (weights picked on one half score
+# 0.915 and 0.897 there, 0.883 and 0.884 on the other): it is asserted at the measured value, so the
+# guard still catches a fall, and the target stays named beside it; the others at their targets.
+HELD_OUT = {"R@5": 0.96, "MRR@10": 0.8836, "answer@5": 0.92}
+MARGIN = 0.005
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +33,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def bench():
     from search.encoder import load_encoder
-    from search.retrieve import Weights
+    from search.fusion import Weights
 
     require(NCP / "queries.jsonl", "the NCP benchmark")  # a failure in CI, a skip elsewhere
     ev = bench_module("eval_ncp.py")
@@ -39,13 +45,16 @@ def bench():
     return ev, ev.Bench(searcher, corpus, queries)
 
 
-def test_default_fusion_holds_its_measured_quality(bench):
-    ev, judged = bench
-    from search.retrieve import Weights
+def test_weights_chosen_on_half_the_questions_hold_on_the_other_half(bench):
+    from search.fusion import Weights
 
+    ev, judged = bench
     assert len(judged.judged) == 400
-    got = ev.summarise(ev.evaluate(judged, Weights()))
-    low = {m: got[m] for m in MEASURED if got[m] < MEASURED[m] - MARGIN}
-    assert not low, (
-        f"NCP quality fell below the measured values minus {MARGIN}: {low} (measured {MEASURED}, got {got})"
-    )
+    replica = ev.Replica(judged)
+    even = np.array([int(j.qid, 16) % 2 == 0 for j in judged.judged])
+    grids = [ev.run_grid(replica, STEP, Weights(), tune, ~tune) for tune in (even, ~even)]
+    held = ev.heldout(judged, grids[0], grids[1], even)
+    got = held["pooled"]
+    floors = {m: min(TARGETS[m], HELD_OUT[m]) - (MARGIN if HELD_OUT[m] < TARGETS[m] else 0) for m in TARGETS}
+    low = {m: got[m] for m in floors if got[m] < floors[m]}
+    assert not low, f"held-out NCP quality {got} under its floors {floors} (targets {TARGETS})"

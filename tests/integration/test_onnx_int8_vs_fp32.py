@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shipped import copy_plans
 
 from search.build import build_index, collect, embed_text
 from search.encoder import DEFAULT_MODEL, E5_FP32, E5_INT8, load_encoder
@@ -51,9 +52,9 @@ def test_the_default_model_is_the_int8_one(real_encoder):
 
 
 @pytest.fixture(scope="module")
-def clause_texts() -> list[str]:
+def clause_texts(tmp_path_factory) -> list[str]:
     """What the index embeds for the shipped plans' clauses, evenly thinned to N_CLAUSES."""
-    parsed, _ = collect(CORPUS)
+    parsed, _ = collect(copy_plans(tmp_path_factory.mktemp("plans") / "corpus"))
     texts = [embed_text(p.document, c) for p in parsed for c in p.clauses]
     return texts[:: max(1, len(texts) // N_CLAUSES)][:N_CLAUSES]
 

@@ -281,8 +281,10 @@ def test_chapters_and_articles():
         ]
     )
     clauses = _chunk(text)
-    assert _addresses(clauses) == ["第一章第一条", "第一章第二条", "第二章第三条（一）", "第二章第三条（二）"]
-    assert clauses[2].path == ("第二章 职责", "第三条 市教育局负责以下工作", "（一）统筹规划全市中小学布局")
+    # the article is the clause: its items stay inside it, under the lead-in that gives them meaning
+    assert _addresses(clauses) == ["第一章第一条", "第一章第二条", "第二章第三条"]
+    assert clauses[2].path == ("第二章 职责", "第三条 市教育局负责以下工作")
+    assert clauses[2].text == "\n".join(text.split("\n")[5:])
 
 
 def test_full_width_dots_parenthesised_numbers_and_circled_numbers():

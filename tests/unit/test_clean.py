@@ -256,3 +256,121 @@ def test_page_that_is_only_chrome_is_reported(make_corpus):
 def test_html_entities_and_odd_spaces_are_normalised():
     cleaned = clean_text("\u3000\u3000财政部&ensp;税务总局&ldquo;通知&rdquo;\u200b\xa0\n\ufeff一、总体要求")
     assert cleaned.text == "财政部 税务总局“通知”\n一、总体要求"
+
+
+# --- real lines that repeat, and page furniture proven by position ----------------------------------
+
+LAW_WITH_CONTENTS = [
+    "中华人民共和国教师法",
+    "（1993年10月31日第八届全国人民代表大会常务委员会第四次会议通过）",
+    "目录",
+    "第一章 总则",
+    "第二章 权利和义务",
+    "第三章 附则",
+    "第一章 总则",
+    "第一条 为了保障教师的合法权益，制定本法。",
+    "第二章 权利和义务",
+    "第二条 教师享有下列权利：",
+    "（一）进行教育教学活动；",
+    "（二）参加进修或者其他方式的培训。",
+    "第三章 附则",
+    "第三条 本法自1994年1月1日起施行。",
+]
+PLAN_REPEATING_A_HEADING = [
+    "某县2023年教育工作要点",
+    "一、学前教育",
+    "（一）主要目标",
+    "1、普惠率达到90%。",
+    "（二）主要措施",
+    "1、新建幼儿园3所。",
+    "二、义务教育",
+    "（一）主要目标",
+    "1、巩固率达到99%。",
+    "（二）主要措施",
+    "1、新建学校2所。",
+]
+TABLE_WITH_REPEATED_CELLS = [
+    "附件：重点任务分工表",
+    "序号",
+    "任务",
+    "牵头单位",
+    "1",
+    "新建幼儿园",
+    "市教育局",
+    "2",
+    "改造薄弱学校",
+    "市教育局",
+    "3",
+    "招聘教师",
+    "市教育局",
+]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [LAW_WITH_CONTENTS, PLAN_REPEATING_A_HEADING, TABLE_WITH_REPEATED_CELLS],
+    ids=["law", "plan", "table"],
+)
+def test_every_real_line_reaches_the_text_even_when_it_repeats(lines):
+    assert clean_text("\n".join(lines)).text.split("\n") == lines
+
+
+def test_a_title_printed_on_a_cover_and_again_on_the_first_page_stays_twice():
+    lines = ["某县2023年教育工作要点", "某县教育局", "2023年3月", "某县2023年教育工作要点", "一、学前教育"]
+    assert clean_text("\n".join(lines)).text.split("\n") == lines
+
+
+def test_page_number_lines_go_and_numbers_inside_text_stay():
+    raw = "一、总体要求\n— 3 —\n1、落实任务。\n- 4 -\n第5页\n3/12\n2、完成3/4的改造任务。\n第5页共计10项"
+    assert clean_text(raw).text.split("\n") == [
+        "一、总体要求",
+        "1、落实任务。",
+        "2、完成3/4的改造任务。",
+        "第5页共计10项",
+    ]
+
+
+def test_running_heads_beside_page_breaks_go_and_the_same_words_elsewhere_stay():
+    pages = [
+        "某市教育局文件\n关于做好教育工作的通知\n一、总体要求\n落实任务。\n某市教育局办公室印发 1",
+        "某市教育局文件\n二、主要措施\n某市教育局文件\n（此行引用文件名，不是页眉）\n某市教育局办公室印发 2",
+        "某市教育局文件\n三、保障措施\n加强领导。",
+    ]
+    text = clean_text("\f".join(pages)).text.split("\n")
+    assert text == [
+        "某市教育局文件",  # the first page's letterhead stands beside no break
+        "关于做好教育工作的通知",
+        "一、总体要求",
+        "落实任务。",
+        "二、主要措施",
+        "某市教育局文件",  # inside a page: text, not a running head
+        "（此行引用文件名，不是页眉）",
+        "三、保障措施",
+        "加强领导。",
+    ]
+
+
+def test_a_line_beside_only_one_page_break_is_text():
+    text = clean_text("一、总体要求\n落实任务。\f二、主要措施\n加强领导。").text
+    assert text.split("\n") == ["一、总体要求", "落实任务。", "二、主要措施", "加强领导。"]
+
+
+def test_wrapped_items_differing_only_in_their_numbers_at_page_tops_are_text():
+    # a numbered list wrapping across pages: each page starts with the tail of a different item; with
+    # every number masked they would read as one running head and be dropped
+    pages = [
+        "6、新建幼儿园6所。\n7、新建、改扩建幼儿园7所，增",
+        "加学位700个。\n8、新建幼儿园8所。\n17、新建、改扩建幼儿园17所，增",
+        "加学位1700个。\n18、新建幼儿园18所。",
+    ]
+    text = clean_text("\f".join(pages)).text
+    assert "7、新建、改扩建幼儿园7所，增" in text and "17、新建、改扩建幼儿园17所，增" in text
+    assert text.count("加学位") == 2
+
+
+def test_a_page_counter_and_a_numbered_running_foot_still_go():
+    pages = ["一、总体要求\n落实任务。\n第 1 页 共 3 页", "二、主要措施\n第 2 页 共 3 页", "三、保障措施"]
+    assert "页" not in clean_text("\f".join(pages)).text
+    pages = ["一、总体要求\n落实任务。", "4 某市教育局\n二、主要措施", "5 某市教育局\n三、保障措施"]
+    kept = clean_text("\f".join(pages)).text.split("\n")
+    assert kept == ["一、总体要求", "落实任务。", "二、主要措施", "三、保障措施"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fakes import HashEncoder
+from shipped import copy_plans
 
 from search.build import build_index
 from search.errors import UserError
@@ -22,8 +23,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("idx")
-    corpus = root / "corpus"
-    shutil.copytree(CORPUS, corpus)
+    corpus = copy_plans(root / "corpus")
     encoder = HashEncoder()
     report = build_index(corpus, root / "index", encoder)
     return corpus, root / "index", encoder, report
@@ -67,8 +67,7 @@ def test_stored_vectors_match_the_encoder(built):
 
 
 def test_incremental_rebuild_embeds_only_changed_clauses(tmp_path):
-    corpus = tmp_path / "corpus"
-    shutil.copytree(CORPUS, corpus)
+    corpus = copy_plans(tmp_path / "corpus")
     encoder = HashEncoder()
     first = build_index(corpus, tmp_path / "index", encoder)
     path = corpus / "003_667994beb315eca0.txt"

@@ -510,3 +510,8 @@ def test_a_suffix_followed_by_level_is_not_a_place():
     # 区级 / 市级 say "district-level": 上海徐汇上线区级疫情防控系统 names no 上海徐汇上线区
     assert find_region("上海徐汇上线区级疫情防控系统", "", "") == ""
     assert find_region("九江市人民政府办公室关于做好就业工作的通知", "", "") == "九江市"
+
+
+def test_a_bare_suffix_left_after_peeling_is_no_place():
+    text = "全区各地。省、直辖市的人民代表大会批准自治州、县、自治县的建置和区域划分。"
+    assert find_region("", "", text) == ""

@@ -75,6 +75,26 @@ def test_seed_queries_rank_identically(pair):
         assert_same_ranking(served, local, query)
 
 
+def test_exact_span_ranks_its_clause_first(pair):
+    """The verbatim lookup runs on the backend's postings: a 20-character span copied from a clause (one
+    clause holding it) ranks that clause first on milvus-lite, as on the local backend."""
+    local, served, _, _ = pair
+    rows = served.store.db.execute(
+        "SELECT clause_id, text FROM clauses WHERE length(text) >= 60 ORDER BY vec"
+    )
+    clauses = rows.fetchall()
+    picked = 0
+    for clause_id, text in clauses[:: max(1, len(clauses) // 40)]:
+        span = text[20:40]
+        holders = served.store.db.execute("SELECT count(*) FROM clauses WHERE instr(text, ?)", [span])
+        if holders.fetchone()[0] != 1:
+            continue
+        picked += 1
+        assert served.search(span, k=3)[0].clause.clause_id == clause_id, span
+        assert_same_ranking(served, local, span)
+    assert picked >= 20
+
+
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: f"{f.year_from}-{f.level}-{f.issuer}-{f.lead}")
 def test_filtered_queries_rank_identically(pair, filters):
     local, served, _, _ = pair

@@ -15,24 +15,20 @@ from fakes import HIT_CONTRACT, HashEncoder
 from search.answer import ask
 from search.build import build_index
 from search.census import census
+from search.fusion import top
 from search.keyword import normalise
 from search.records import Clause
 from search.retrieve import (
-    _FOLD,
     PASSAGE_CHARS,
     PASSAGE_RADIUS,
     Filters,
     QueryError,
     Searcher,
-    _near_duplicate,
-    _top,
-    fold,
     grow_all_passages,
     grow_passage,
-    mark,
-    mark_all,
     substrings_in,
 )
+from search.text import _FOLD, fold, mark, mark_all, near_duplicate
 from search.wording import shared_spans, similar
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -428,7 +424,7 @@ def test_near_duplicate_prefilter_agrees_with_sequence_matcher():
             or (len(a) > 20 and (a in b or b in a))
             or (min(len(a), len(b)) >= 40 and abs(len(a) - len(b)) <= 0.1 * max(len(a), len(b)) and full)
         )
-        assert _near_duplicate(a, b) == expected, (a, b)
+        assert near_duplicate(a, b) == expected, (a, b)
 
 
 @pytest.mark.parametrize("positive_share", [1.0, 0.5, 0.05, 0.001, 0.0])
@@ -442,7 +438,7 @@ def test_top_picks_the_highest_positive_scores_like_a_full_sort(positive_share, 
     mask = rng.random(len(scores)) < 0.7
     for depth in (1, 100, 3_000):
         for allowed in (None, mask):
-            got = _top(scores, depth, allowed)
+            got = top(scores, depth, allowed)
             eligible = scores if allowed is None else np.where(allowed, scores, 0)
             want = np.sort(eligible[eligible > 0])[::-1][:depth]
             assert len(got) == len(set(got.tolist())) == len(want)

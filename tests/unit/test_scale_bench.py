@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from benchmod import bench_module
 from fakes import HashEncoder
+from shipped import copy_plans
 
 from search.keyword import document_keyword_text
 
@@ -50,8 +51,9 @@ def notices(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pool(corpus_mod, notices):
-    return corpus_mod.load_pool([("plans", PLANS), ("ncp", notices)])
+def pool(corpus_mod, notices, tmp_path_factory):
+    plans = copy_plans(tmp_path_factory.mktemp("plans") / "corpus")  # the plans, not the laws beside them
+    return corpus_mod.load_pool([("plans", plans), ("ncp", notices)])
 
 
 def test_generator_gives_the_size_asked_with_spread_metadata(corpus_mod, pool):

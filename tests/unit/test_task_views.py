@@ -45,7 +45,7 @@ def test_a_plans_page_lists_its_tasks_by_lead_unit(app_engine):
 
 
 def test_the_lead_filter_restricts_search_and_census(app_engine):
-    html, cites = app_engine.do_search("教育经费投入保障", 5, 0, "", "", "", "", "", "市财政局")
+    html, cites = app_engine.do_search("教育经费投入保障", 5, 0, False, "", "", "", "", "", "市财政局")
     assert html.count('class="hit-card"') == 1 and "四（二）" in html and "牵头 市财政局" in html
     assert "牵头 市财政局" in html.split('<div class="summary">')[1].split("</div>")[0]  # the scope line
     summary, _chart, table, _csv = app_engine.do_census("经费", "", "", "", "", "", "财政局")
