@@ -9,18 +9,21 @@ Then, through the library's own Searcher on each backend:
 - NCP: R@5, MRR@10 and answer@5 as bench/eval_ncp.py computes them, and how many queries rank their
   top 10 identically;
 - sizes: sparse entries per clause and per document (the BM25 weights Milvus holds), disk per clause;
-- latency: ``search`` (k=10) at about 10k clauses (NCP's notices three times over, hash vectors of the
-  real model's 384 dimensions, so no encoder runs), both backends on this machine, unfiltered and with
-  a year filter. milvus-lite is a development engine running in this process: its figure is a floor
-  for what a Milvus server or cluster costs, not a promise for one.
+- latency: ``search`` (k=10) at 10k and 100k synthetic clauses (bench/scale_corpus.py; hash vectors of
+  the real model's 384 dimensions, so no encoder runs and a 100k build takes minutes), both backends on
+  this machine, unfiltered and filtered, with each Milvus call a search makes timed by kind.
+  milvus-lite is a development engine embedded beside the app: its figure is a floor for what a Milvus
+  server or cluster costs per query, not a promise for one.
 
-Usage: .venv/bin/python bench/eval_backends.py [--quick] [--json bench/results/backends.json]
+Usage: .venv/bin/python bench/eval_backends.py [--quick] [--sizes 10000,100000] [--skip-parity]
+       [--json bench/results/backends.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -30,19 +33,25 @@ from pathlib import Path
 
 from search.backends.milvus import MilvusBackend, release_lite
 from search.backends.serving import open_searcher
-from search.build import build_index
+from search.build import build_index, embed_key, embed_text, embedding_identity
 from search.census import census
 from search.filters import Filters
+from search.keyword import TokenIds, char_bigrams, document_keyword_text
+from search.pipeline import READER_VERSIONS
 from search.retrieve import Weights
+from search.store import BuildPayload, manifest_base, write_generation
 
 from eval_ncp import Bench, evaluate, load_ncp, summarise
 from machine import provenance, relative
+from scale_corpus import MemoTokenizer, generate, load_pool, synth_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 NCP = ROOT.parent / "shared/benchmarks/ncp"
 SEED_QUERIES = ROOT / "bench/seed_queries.jsonl"
 CENSUS_TERMS = ("双减", "教师", "课后服务", "经费", "“五项管理”")
 NCP_METRICS = ("R@5", "MRR@10", "answer@5")
+SYNTH_NOISE = 0.015  # per dimension, as bench/scale.py's uncalibrated default
+SYNTH_FILTER = Filters(year_from=2018, year_to=2022, level="县")  # bench/scale.py's filter
 
 
 def dir_size(path: Path) -> int:
@@ -71,11 +80,23 @@ def both(corpus, work: Path, name: str, encoder) -> tuple:
     return local, served, backend, seconds
 
 
-def same_top10(local, served, query: str) -> bool:
-    """The same clauses in the same order, scores equal to float32 rounding (1e-5)."""
-    a, b = local.search(query, k=10), served.search(query, k=10)
-    scores = max((abs(x.score - y.score) for x, y in zip(a, b, strict=False)), default=0.0)
-    return [h.clause.clause_id for h in a] == [h.clause.clause_id for h in b] and scores <= 1e-5
+def compare_top10(local, served, query: str, filters=None) -> tuple[bool, bool]:
+    """(identical, identical up to ties): the same clauses in the same order with scores equal to
+    float32 rounding (1e-5); up to ties, clauses of one score (copies of one text) may swap places,
+    their order being the rounding's, and a tie cut by the tenth place may be cut elsewhere."""
+    a, b = local.search(query, k=10, filters=filters), served.search(query, k=10, filters=filters)
+    ids_a, ids_b = [h.clause.clause_id for h in a], [h.clause.clause_id for h in b]
+    if len(a) != len(b) or any(abs(x.score - y.score) > 1e-5 for x, y in zip(a, b, strict=True)):
+        return False, False
+    if ids_a == ids_b:
+        return True, True
+    start = 0
+    for i in range(1, len(a) + 1):
+        if i == len(a) or abs(a[i].score - a[start].score) > 1e-6:
+            if i < len(a) and sorted(ids_a[start:i]) != sorted(ids_b[start:i]):
+                return False, False
+            start = i
+    return False, True
 
 
 def sizes(local, backend: MilvusBackend, n_clauses: int, n_docs: int) -> dict:
@@ -102,14 +123,15 @@ def sizes(local, backend: MilvusBackend, n_clauses: int, n_docs: int) -> dict:
 def seeds_part(encoder, work: Path) -> dict:
     local, served, backend, seconds = both(ROOT / "corpus", work, "seeds", encoder)
     queries = [json.loads(line)["query"] for line in SEED_QUERIES.open(encoding="utf-8")]
-    same = sum(same_top10(local, served, q) for q in queries)
+    same = [compare_top10(local, served, q) for q in queries]
     census_same = 0
     for term in CENSUS_TERMS:
         a, b = census(local, term), census(served, term)
         census_same += [m.to_json() for m in a.mentions] == [m.to_json() for m in b.mentions]
     out = {
         "seed_queries": len(queries),
-        "seed_queries_identical_top10": same,
+        "seed_queries_identical_top10": sum(x for x, _ in same),
+        "seed_queries_identical_top10_up_to_ties": sum(y for _, y in same),
         "census_terms": list(CENSUS_TERMS),
         "census_identical": census_same,
         "seconds": seconds,
@@ -128,12 +150,13 @@ def ncp_part(encoder, work: Path, quick: bool, data: Path) -> dict:
         bench = Bench(searcher, corpus, queries)
         per_query = evaluate(bench, Weights())
         metrics[name] = {m: v for m, v in summarise(per_query).items() if m in NCP_METRICS}
-    same = sum(same_top10(local, served, q["query"]) for q in queries)
+    same = [compare_top10(local, served, q["query"]) for q in queries]
     out = {
         "queries": len(queries),
         "metrics": metrics,
         "largest_difference": max(abs(metrics["local"][m] - metrics["milvus"][m]) for m in NCP_METRICS),
-        "identical_top10": same,
+        "identical_top10": sum(x for x, _ in same),
+        "identical_top10_up_to_ties": sum(y for _, y in same),
         "seconds": seconds,
         "sizes": sizes(local, backend, local.store.n_clauses, local.n_docs),
     }
@@ -146,53 +169,137 @@ def pct(times: list[float]) -> dict:
     return {"p50": round(statistics.median(times), 1), "p95": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
-def latency_part(work: Path, copies: int, n_queries: int, data: Path) -> dict:
-    """search() latency at NCP × ``copies`` with hash vectors (no model), both backends."""
+def synthetic_payload(pool, pool_vectors, n: int, encoder) -> BuildPayload:
+    """``n`` synthetic clauses (bench/scale_corpus.py: real clauses recombined and perturbed, synthetic
+    metadata) with their pool vectors plus noise: no model runs, so 100k clauses build in minutes."""
+    corpus = generate(pool, n, seed=0, tokenizer=MemoTokenizer(pool.terms))
+    vectors = synth_vectors(corpus, pool_vectors, SYNTH_NOISE, seed=0)
+    titles = {d.source: d for d in corpus.documents}
+    identity = embedding_identity(encoder)
+    manifest = manifest_base(
+        model=encoder.name, dim=int(vectors.shape[1]), prompts=dict(encoder.prompts), **READER_VERSIONS,
+        corpus=["synthetic (bench/scale_corpus.py)"], corpus_hash=f"synthetic-{n}", embedded=0, reused=n,
+        synthetic=True,
+    )  # fmt: skip
+    return BuildPayload(
+        corpus.documents,
+        corpus.clauses,
+        vectors,
+        [embed_key(identity, embed_text(titles[c.source], c)) for c in corpus.clauses],
+        TokenIds.encode(corpus.clause_tokens),
+        TokenIds.encode(corpus.doc_tokens),
+        TokenIds.encode(char_bigrams(document_keyword_text(d)) for d in corpus.documents),
+        pool.terms,
+        manifest,
+    )
+
+
+def keyword_call(leg: str, limit: int) -> str:
+    if leg != "clauses":
+        return f"{leg}_pooled_documents_scored"
+    return "clauses_top" if limit <= 64 else "clauses_tie_read"
+
+
+def timed_calls(backend) -> dict[str, list[float]]:
+    """Milliseconds of each backend call a search makes, by kind (each one round trip to Milvus),
+    filled as the backend is used: the dense and clause-word legs' best rows and the wider reads a tie
+    across the cut needs, the pooled rows' vectors and clause weights (read by id), the pooled documents'
+    scores (a search filtered to them), the verbatim prefilter."""
+    times: dict[str, list[float]] = {}
+
+    def wrap(name: str, label) -> None:
+        call = getattr(backend, name)
+
+        def timed(*args):
+            t0 = time.perf_counter()
+            out = call(*args)
+            times.setdefault(label(*args), []).append((time.perf_counter() - t0) * 1000)
+            return out
+
+        setattr(backend, name, timed)
+
+    wrap("dense_search", lambda *a: "dense_top")
+    wrap("vectors", lambda *a: "dense_cosines_by_id")
+    wrap("keyword_scores", lambda leg, w, limit, where: keyword_call(leg, limit))
+    wrap("weights", lambda leg, rows: f"{leg}_weights_by_id")
+    wrap("rows_with_all", lambda leg, ids: f"{leg}_rows_with_all")
+    return times
+
+
+def timed_search(searcher, texts: list[str], filters, before=None) -> list[float]:
+    for text in texts[:5]:
+        searcher.search(text, k=10, filters=filters)  # warm-up
+    if before is not None:
+        before()
+    times = []
+    for text in texts:
+        t0 = time.perf_counter()
+        searcher.search(text, k=10, filters=filters)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def latency_size(pool, pool_vectors, encoder, n: int, texts: list[str], work: Path) -> dict:
+    """Both backends over the same ``n`` synthetic clauses: build, search latency, per-call costs."""
+    payload = synthetic_payload(pool, pool_vectors, n, encoder)
+    out: dict = {"clauses": n, "documents": len(payload.documents), "queries": len(texts), "seconds": {}}
+    t0 = time.perf_counter()
+    write_generation(work / f"latency-{n}-local", payload)
+    out["seconds"]["local_write"] = round(time.perf_counter() - t0, 1)
+    backend = MilvusBackend(str(work / f"latency-{n}.db"))
+    payload.manifest = {**payload.manifest}
+    t0 = time.perf_counter()
+    payload.manifest["backend"] = backend.publish(payload)
+    write_generation(work / f"latency-{n}-milvus", payload)
+    out["seconds"]["milvus_write"] = round(time.perf_counter() - t0, 1)
+    out["dense_index"] = payload.manifest["backend"]["dense_index"]["type"]
+    del payload
+    local = open_searcher(work / f"latency-{n}-local", encoder=encoder)
+    served = open_searcher(work / f"latency-{n}-milvus", encoder=encoder, backend="milvus", uri=backend.uri)
+    calls = timed_calls(served.legs.backend)
+    out["ms"] = {}
+    for label, filters in (("unfiltered", None), ("filtered", SYNTH_FILTER)):
+        for name, searcher in (("local", local), ("milvus", served)):
+            out["ms"][f"{name}_{label}"] = pct(timed_search(searcher, texts, filters, calls.clear))
+        out["ms"][f"milvus_{label}_calls"] = {
+            kind: {"per_query": round(len(ms) / len(texts), 2), "p50": pct(ms)["p50"],
+                   "ms_per_query": round(sum(ms) / len(texts), 1)}
+            for kind, ms in sorted(calls.items())
+        }  # fmt: skip
+        same = [compare_top10(local, served, t, filters) for t in texts]
+        out[f"identical_top10_{label}"] = sum(x for x, _ in same)
+        out[f"identical_top10_up_to_ties_{label}"] = sum(y for _, y in same)
+    served.legs.backend.close()
+    backend.close()
+    release_lite(backend.uri)
+    for path in work.glob(f"latency-{n}*"):
+        shutil.rmtree(path, ignore_errors=True)
+    out["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
+def latency_part(work: Path, sizes: list[int], n_queries: int, data: Path) -> dict:
+    """search() latency (k=10) at each size, both backends on this machine, unfiltered and filtered.
+
+    Synthetic clauses from the shipped plans and NCP (bench/scale_corpus.py), hash vectors of the real
+    model's 384 dimensions (tests/fakes.py) for the pool and the queries, so no encoder runs and the
+    figures are the backends' alone; real NCP questions."""
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes import HashEncoder
 
-    corpus, queries = load_ncp(data)
-    path = work / "latency.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for copy in range(copies):  # a distinct line per copy: identical documents are indexed once
-            for docid, text in corpus.items():
-                out.write(
-                    json.dumps({"docid": f"{docid}-{copy}", "text": f"{text}\n（第{copy + 1}份）"}) + "\n"
-                )
-    local, served, backend, seconds = both(path, work, "latency", HashEncoder(dim=384))
+    encoder = HashEncoder(dim=384)
+    pool = load_pool([("plans", ROOT / "corpus"), ("ncp", data / "corpus.jsonl")])
+    pool_vectors = encoder.encode_passages(pool.texts)
+    _, queries = load_ncp(data)
     texts = [q["query"] for q in queries[:n_queries]]
-    year = Filters.parse(year="2020")
-    result = {"clauses": local.store.n_clauses, "queries": len(texts), "seconds": seconds, "ms": {}}
-    for name, searcher in (("local", local), ("milvus", served)):
-        for label, filters in (("unfiltered", None), ("year_2020", year)):
-            for text in texts[:5]:
-                searcher.search(text, k=10, filters=filters)  # warm-up
-            times = []
-            for text in texts:
-                t0 = time.perf_counter()
-                searcher.search(text, k=10, filters=filters)
-                times.append((time.perf_counter() - t0) * 1000)
-            times.sort()
-            result["ms"][f"{name}_{label}"] = pct(times)
-    # one Milvus call of each kind: the whole-array keyword interface fetches every matching row (up
-    # to 16,384 a leg); a seam asking for the top rows and the pooled rows' scores needs ~100
-    tokens = [local.tokenizer(text) for text in texts]
-    for label, limit in (("clause_words_all_rows", local.store.n_clauses), ("clause_words_top100", 100)):
-        times = []
-        for toks in tokens:
-            weights = local.store.bm25_clauses.query_weights(toks)
-            t0 = time.perf_counter()
-            backend.keyword_scores("clauses", weights, limit, None)
-            times.append((time.perf_counter() - t0) * 1000)
-        result["ms"][f"milvus_call_{label}"] = pct(times)
-    vectors = HashEncoder(dim=384).encode_queries(texts)
-    times = []
-    for vector in vectors:
-        t0 = time.perf_counter()
-        backend.dense_search(vector, 50, None)
-        times.append((time.perf_counter() - t0) * 1000)
-    result["ms"]["milvus_call_dense_top50"] = pct(times)
-    backend.close()
+    result = {
+        "corpus": "synthetic (bench/scale_corpus.py) from the shipped corpus and NCP; hash vectors, 384 dims",
+        "filter": "year 2018-2022, level 县",
+        "sizes": [],
+    }
+    for n in sizes:
+        result["sizes"].append(latency_size(pool, pool_vectors, encoder, n, texts, work))
+        print(f"latency {n}:", json.dumps(result["sizes"][-1], ensure_ascii=False), flush=True)
     return result
 
 
@@ -200,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=NCP, help="NCP folder (corpus.jsonl, queries.jsonl)")
     parser.add_argument("--quick", action="store_true", help="80 NCP queries, 50 latency queries")
-    parser.add_argument("--copies", type=int, default=3, help="NCP copies in the latency corpus")
+    parser.add_argument("--sizes", default="10000,100000", help="clauses in each latency corpus")
+    parser.add_argument("--skip-parity", action="store_true", help="the latency part alone")
     parser.add_argument("--json", type=Path, default=ROOT / "bench/results/backends.json")
     args = parser.parse_args(argv)
 
@@ -212,12 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="eval-backends-") as tmp:
         work = Path(tmp)
         try:
-            report["seeds"] = seeds_part(encoder, work)
-            print("seeds:", json.dumps(report["seeds"], ensure_ascii=False))
-            report["ncp"] = ncp_part(encoder, work, args.quick, args.data)
-            print("ncp:", json.dumps(report["ncp"], ensure_ascii=False))
-            report["latency"] = latency_part(work, args.copies, 50 if args.quick else 200, args.data)
-            print("latency:", json.dumps(report["latency"], ensure_ascii=False))
+            if not args.skip_parity:
+                report["seeds"] = seeds_part(encoder, work)
+                print("seeds:", json.dumps(report["seeds"], ensure_ascii=False), flush=True)
+                report["ncp"] = ncp_part(encoder, work, args.quick, args.data)
+                print("ncp:", json.dumps(report["ncp"], ensure_ascii=False), flush=True)
+            sizes = [int(n) for n in args.sizes.split(",")]
+            report["latency"] = latency_part(work, sizes, 50 if args.quick else 100, args.data)
         finally:
             for db in work.glob("*.db"):
                 release_lite(str(db))

@@ -54,7 +54,7 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
     if len(needle) > MAX_TERM_CHARS:
         raise QueryError(f"term is {len(needle)} characters: a census term is at most {MAX_TERM_CHARS}")
     filters = filters or Filters()
-    backend = getattr(searcher.store, "backend", None)  # a store served by search.backends
+    backend = getattr(searcher.legs, "backend", None)  # legs served by search.backends
     if backend is not None:
         mentions = _backend_mentions(searcher, backend, needle, filters)
     else:

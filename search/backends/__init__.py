@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 LOCAL = "local"
 MILVUS = "milvus"
 BACKENDS = (LOCAL, MILVUS)
-LEGS = ("clauses", "documents", "doc_pairs")  # the keyword indexes, as the store names them (bm25_<leg>)
 
 
 class BackendError(UserError, RuntimeError):
@@ -56,6 +55,10 @@ class IndexBackend(Protocol):
         """Drop what earlier builds left, keeping the collection ``record`` names."""
         ...
 
+    def open(self, record: dict) -> None:
+        """Serve the collection ``record`` (a generation's manifest["backend"]) names."""
+        ...
+
     def dense_search(
         self, vector: np.ndarray, depth: int, where: Where | None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -69,12 +72,18 @@ class IndexBackend(Protocol):
     def keyword_scores(
         self, leg: str, weights: dict[int, float], limit: int, where: Where | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, BM25 scores) of the best ``limit`` rows of keyword index ``leg`` (one of LEGS) for a
-        query given as token id -> count (KeywordIndex.query_weights); rows not returned score 0."""
+        """(rows, BM25 scores) of the best ``limit`` rows of keyword leg ``leg`` (one of
+        search.legs.KEYWORD_LEGS) for a query given as token id -> count (KeywordIndex.query_weights),
+        best first; rows not returned score 0."""
+        ...
+
+    def weights(self, leg: str, rows: np.ndarray) -> list[dict[int, float]]:
+        """The stored BM25 term weights (token id -> weight) of ``rows`` of keyword leg ``leg``, in that
+        order: a row's score is their inner product with the query's counts."""
         ...
 
     def rows_with_all(self, leg: str, ids: list[int]) -> np.ndarray:
-        """Rows (sorted) of keyword index ``leg`` whose terms include every token id of ``ids``."""
+        """Rows (sorted) of keyword leg ``leg`` whose terms include every token id of ``ids``."""
         ...
 
     def scan(self, needle: str, docs: np.ndarray | None) -> dict[int, int]:

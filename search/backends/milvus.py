@@ -35,7 +35,7 @@ CHUNK_OVERLAP = 99  # a census term (at most 100 characters) starting in a chunk
 PAD_TOKEN = (
     2**32 - 2
 )  # Milvus refuses an empty sparse vector: rows with no term hold this, which no query has
-SPARSE_FIELDS = {"clauses": "words", "documents": "doc_words", "doc_pairs": "doc_pairs"}
+SPARSE_FIELDS = {"clauses": "words", "documents": "doc_words", "pairs": "doc_pairs"}  # search.legs' legs
 _PAD = {PAD_TOKEN: 1.0}
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
 
@@ -58,6 +58,7 @@ class MilvusBackend:
         self.alias = alias
         self.collection: str | None = None  # the collection queries read (pinned by open or publish)
         self._ef = HNSW_EF_SEARCH
+        self._doc_ids = 0  # a document row's id is this plus its row
         try:
             self.client = MilvusClient(uri=self.uri)
         except Exception as err:  # pymilvus raises its own exception types for every connection failure
@@ -80,12 +81,14 @@ class MilvusBackend:
             self._drop_quietly(name)
             raise
         self.collection = name
+        self._doc_ids = len(payload.clauses)
         return {
             "name": MILVUS,
             "uri": self.uri,
             "alias": self.alias,
             "collection": name,
             "schema_version": SCHEMA_VERSION,
+            "clauses": len(payload.clauses),  # document rows' ids start there (see _rows)
             "dense_index": dense,
             "sparse_index": {"type": "SPARSE_INVERTED_INDEX", "metric": "IP", "weights": "bm25s lucene"},
             "libraries": _versions(),
@@ -123,6 +126,11 @@ class MilvusBackend:
         self.client.load_collection(name)
         self._ef = int(record.get("dense_index", {}).get("ef_search", HNSW_EF_SEARCH))
         self.collection = name
+        self._doc_ids = record["clauses"] if "clauses" in record else self._count(KIND_CLAUSE)
+
+    def _count(self, kind: int) -> int:
+        found = self.client.query(self.collection, filter=f"kind == {kind}", output_fields=["count(*)"])
+        return int(found[0]["count(*)"])
 
     def _create(self, name: str, dim: int, dense: dict) -> None:
         from pymilvus import DataType
@@ -226,17 +234,23 @@ class MilvusBackend:
         return rows, np.array([hit["distance"] for hit in found], dtype=np.float32)
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
-        wanted = [int(r) for r in rows]
+        found = self._get(KIND_CLAUSE, rows, "dense")
+        return np.array(found, dtype=np.float32).reshape(len(found), -1)
+
+    def weights(self, leg: str, rows: np.ndarray) -> list[dict[int, float]]:
+        return self._get(KIND_CLAUSE if leg == "clauses" else KIND_DOCUMENT, rows, SPARSE_FIELDS[leg])
+
+    def _get(self, kind: int, rows: np.ndarray, field: str) -> list:
+        """``field`` of the given rows of one kind, in their order: read by primary key (a clause row's
+        id is its row, a document row's follows the clauses'), the cheapest read Milvus has."""
+        offset = 0 if kind == KIND_CLAUSE else self._doc_ids
+        wanted = [int(r) + offset for r in np.asarray(rows).tolist()]
         found = {}
         for at in range(0, len(wanted), INSERT_BATCH):
             chunk = wanted[at : at + INSERT_BATCH]
-            for hit in self.client.query(
-                self._live_name(),
-                filter=f"kind == {KIND_CLAUSE} and row in {chunk}",
-                output_fields=["row", "dense"],
-            ):
-                found[int(hit["row"])] = hit["dense"]
-        return np.array([found[r] for r in wanted], dtype=np.float32).reshape(len(wanted), -1)
+            for hit in self.client.get(self._live_name(), ids=chunk, output_fields=[field]):
+                found[int(hit["id"])] = hit[field]
+        return [found[i] for i in wanted]
 
     def scan(self, needle: str, docs: np.ndarray | None) -> dict[int, int]:
         """Text chunks holding ``needle`` found by an exhaustive filtered scan (query iterator), then

@@ -64,7 +64,7 @@ def pair(tmp_path_factory):
     local = open_searcher(tmp / "local", encoder=encoder)
     served = open_searcher(tmp / "milvus", encoder=encoder, backend="milvus", uri=backend.uri)
     yield local, served, backend, tmp / "milvus"
-    served.store.backend.close()
+    served.legs.backend.close()
     backend.close()
     release_lite(backend.uri)
 
@@ -135,7 +135,7 @@ def test_manifest_names_the_collection_the_alias_serves(pair):
     _, served, backend, index = pair
     record = read_manifest(current_generation(index))["backend"]
     assert record["name"] == "milvus" and record["uri"] == backend.uri
-    assert record["collection"] == backend.live() == served.store.backend.collection
+    assert record["collection"] == backend.live() == served.legs.backend.collection
     assert record["dense_index"]["type"] == "flat"
     assert backend.builds() == [record["collection"]]
 
