@@ -254,6 +254,8 @@ def latency_size(pool, pool_vectors, encoder, n: int, texts: list[str], work: Pa
     out["seconds"]["milvus_write"] = round(time.perf_counter() - t0, 1)
     out["dense_index"] = payload.manifest["backend"]["dense_index"]["type"]
     del payload
+    backend.close()
+    release_lite(backend.uri)  # served afresh, as an app opening the built index would be
     local = open_searcher(work / f"latency-{n}-local", encoder=encoder)
     served = open_searcher(work / f"latency-{n}-milvus", encoder=encoder, backend="milvus", uri=backend.uri)
     calls = timed_calls(served.legs.backend)
@@ -270,7 +272,6 @@ def latency_size(pool, pool_vectors, encoder, n: int, texts: list[str], work: Pa
         out[f"identical_top10_{label}"] = sum(x for x, _ in same)
         out[f"identical_top10_up_to_ties_{label}"] = sum(y for _, y in same)
     served.legs.backend.close()
-    backend.close()
     release_lite(backend.uri)
     for path in work.glob(f"latency-{n}*"):
         shutil.rmtree(path, ignore_errors=True)
@@ -278,7 +279,7 @@ def latency_size(pool, pool_vectors, encoder, n: int, texts: list[str], work: Pa
     return out
 
 
-def latency_part(work: Path, sizes: list[int], n_queries: int, data: Path) -> dict:
+def latency_part(work: Path, sizes: list[int], n_queries: int, data: Path, on_size=None) -> dict:
     """search() latency (k=10) at each size, both backends on this machine, unfiltered and filtered.
 
     Synthetic clauses from the shipped plans and NCP (bench/scale_corpus.py), hash vectors of the real
@@ -298,8 +299,16 @@ def latency_part(work: Path, sizes: list[int], n_queries: int, data: Path) -> di
         "sizes": [],
     }
     for n in sizes:
-        result["sizes"].append(latency_size(pool, pool_vectors, encoder, n, texts, work))
+        try:
+            result["sizes"].append(latency_size(pool, pool_vectors, encoder, n, texts, work))
+        except Exception as err:  # recorded, so the sizes measured before it are kept
+            first = str(err).splitlines()[0].replace(str(work), "<work>")
+            result["sizes"].append({"clauses": n, "failed": f"{type(err).__name__}: {first}"})
+            for db in work.glob(f"latency-{n}*.db"):
+                release_lite(str(db))
         print(f"latency {n}:", json.dumps(result["sizes"][-1], ensure_ascii=False), flush=True)
+        if on_size is not None:
+            on_size(result)
     return result
 
 
@@ -317,23 +326,29 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     encoder = load_encoder(None)
     report: dict = {**provenance("eval_backends.py", argv), "model": encoder.name}
+    report["note"] = "milvus-lite is embedded in the calling process: its latency is a floor, not a promise"
+    report["data"] = relative(args.data)
+
+    def write(_=None) -> None:  # after every part, so a failure later keeps what was measured
+        report["seconds_total"] = round(time.perf_counter() - started, 1)
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
     with tempfile.TemporaryDirectory(prefix="eval-backends-") as tmp:
         work = Path(tmp)
         try:
             if not args.skip_parity:
                 report["seeds"] = seeds_part(encoder, work)
                 print("seeds:", json.dumps(report["seeds"], ensure_ascii=False), flush=True)
+                write()
                 report["ncp"] = ncp_part(encoder, work, args.quick, args.data)
                 print("ncp:", json.dumps(report["ncp"], ensure_ascii=False), flush=True)
+                write()
             sizes = [int(n) for n in args.sizes.split(",")]
-            report["latency"] = latency_part(work, sizes, 50 if args.quick else 100, args.data)
+            report["latency"] = latency_part(work, sizes, 50 if args.quick else 100, args.data, write)
         finally:
             for db in work.glob("*.db"):
                 release_lite(str(db))
-    report["note"] = "milvus-lite runs in-process: its latency is a floor for a Milvus server, not a promise"
-    report["data"] = relative(args.data)
-    report["seconds_total"] = round(time.perf_counter() - started, 1)
-    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write()
     print(f"wrote {relative(args.json)}")
     return 0
 
