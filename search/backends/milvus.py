@@ -210,10 +210,10 @@ class MilvusBackend:
             anns_field=SPARSE_FIELDS[leg],
             limit=MAX_TOPK,
             filter=_expression(kind, None),
-            output_fields=[],
+            output_fields=["row"],
             search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}},
         )
-        lists = [np.unique(self._rows(kind, [hit["id"] for hit in hits])) for hits in found]
+        lists = [np.unique([hit["entity"]["row"] for hit in hits]).astype(np.int64) for hits in found]
         whole = [rows for rows in lists if len(rows) < MAX_TOPK] or lists[:1]
         rows = whole[0]
         for other in whole[1:]:
@@ -227,16 +227,11 @@ class MilvusBackend:
             anns_field=field,
             limit=max(1, min(limit, MAX_TOPK)),
             filter=_expression(kind, where),
-            output_fields=[],
+            output_fields=["row"],  # asking for no field took 2-3 times as long on milvus-lite
             search_params=params,
         )[0]
-        return self._rows(kind, [hit["id"] for hit in found]), np.array(
-            [hit["distance"] for hit in found], dtype=np.float32
-        )
-
-    def _rows(self, kind: int, ids: list[int]) -> np.ndarray:
-        """Rows of the primary keys ``ids`` of one kind (a search need not send the row field back)."""
-        return np.array(ids, dtype=np.int64) - (0 if kind == KIND_CLAUSE else self._doc_ids)
+        rows = np.array([hit["entity"]["row"] for hit in found], dtype=np.int64)
+        return rows, np.array([hit["distance"] for hit in found], dtype=np.float32)
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         found = self._get(KIND_CLAUSE, rows, "dense")
