@@ -2,9 +2,9 @@
 
 ``build_ui(engine)`` returns the Blocks (not launched); search.app_server launches it. The page's styles
 and script are files beside this module (app_static/app.css, app.js), read when the page is built.
+No ``from __future__ import annotations`` here: Gradio reads the event-data annotation of a handler
+defined inside build_ui, which a postponed (string) annotation would hide from it.
 """
-
-from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
@@ -14,6 +14,9 @@ from .engine import Engine
 
 STATIC = Path(__file__).resolve().parent / "app_static"
 EXAMPLES_SEARCH = ["积极发展普惠性学前教育", "落实“双减”政策，减轻学生作业负担", "教师队伍建设 师德师风"]
+SEARCH_HINT = "例如：积极发展普惠性学前教育；用引号要求原文出现，如 “双减”"
+TERM_HINT = "例如：双减、集团化办学、课后服务"
+ASK_HINT = "例如：襄阳市2017年计划新建多少所幼儿园？"
 EXAMPLES_ASK = ["襄阳市2017年计划新建、改扩建多少所幼儿园？", "如何推进义务教育优质均衡发展？"]
 
 
@@ -97,14 +100,7 @@ def build_ui(engine: Engine):
 
         with gr.Tabs() as tabs:
             with gr.Tab("检索 Search", id="search"):
-                with gr.Row():
-                    query = gr.Textbox(
-                        label="检索词 Query",
-                        placeholder="例如：积极发展普惠性学前教育；用引号要求原文出现，如 “双减”",
-                        scale=5,
-                        elem_id="search-query",
-                    )
-                    search_btn = gr.Button("检索 Search", variant="primary", scale=1, elem_id="search-btn")
+                query, search_btn = ask_row("检索词 Query", SEARCH_HINT, "search", "检索 Search")
                 with gr.Row():
                     k = gr.Slider(1, 50, value=10, step=1, label="结果数 Results (k)")
                     context = gr.Slider(0, 5, value=1, step=1, label="上下文 Context（前后各几条条款）")
@@ -116,14 +112,7 @@ def build_ui(engine: Engine):
                         show_label=False, lines=4, buttons=["copy"], elem_id="search-citations"
                     )
             with gr.Tab("提及 Census", id="census"):
-                with gr.Row():
-                    term = gr.Textbox(
-                        label="词语 Term",
-                        placeholder="例如：双减、集团化办学、课后服务",
-                        scale=5,
-                        elem_id="census-term",
-                    )
-                    census_btn = gr.Button("统计 Count", variant="primary", scale=1, elem_id="census-btn")
+                term, census_btn = ask_row("词语 Term", TERM_HINT, "census", "统计 Count", box="census-term")
                 census_summary = html(elem_id="census-summary")
                 census_chart = html(elem_id="census-chart")
                 census_table = gr.Dataframe(
@@ -136,14 +125,7 @@ def build_ui(engine: Engine):
                 )
                 csv_btn = gr.DownloadButton("下载 CSV（含全部匹配条款）", visible=False, elem_id="census-csv")
             with gr.Tab("问答 Ask", id="ask"):
-                with gr.Row():
-                    question = gr.Textbox(
-                        label="问题 Question",
-                        placeholder="例如：襄阳市2017年计划新建多少所幼儿园？",
-                        scale=5,
-                        elem_id="ask-question",
-                    )
-                    ask_btn = gr.Button("提问 Ask", variant="primary", scale=1, elem_id="ask-btn")
+                question, ask_btn = ask_row("问题 Question", ASK_HINT, "ask", "提问 Ask", box="ask-question")
                 ask_k = gr.Slider(1, 20, value=6, step=1, label="参考条款数 Clauses to read (k)")
                 gr.Examples(EXAMPLES_ASK, inputs=question, label="示例 Examples")
                 answer = html(elem_id="ask-answer")
@@ -225,7 +207,7 @@ def build_ui(engine: Engine):
         doc_pick.change(h.show_document, [doc_pick, focus], tree)
         open_doc_btn.click(h.open_cited, open_doc, [doc_pick, focus, tabs])
 
-        def on_table_select(evt: gr.SelectData):
+        def on_table_select(evt: gr.SelectData):  # the annotation, evaluated, asks Gradio for the row
             return h.pick_from_table(evt)
 
         docs_table.select(on_table_select, None, doc_pick)
@@ -259,6 +241,16 @@ def build_ui(engine: Engine):
             demo.load(h.upload_choices, None, delete_pick)
         demo.load(h.catalog_updates, None, catalog_outputs)
     return demo
+
+
+def ask_row(label: str, placeholder: str, name: str, button: str, box: str = ""):
+    """A tab's text box and its button on one row (ids ``box`` or NAME-query, and NAME-btn)."""
+    import gradio as gr
+
+    with gr.Row():
+        text = gr.Textbox(label=label, placeholder=placeholder, scale=5, elem_id=box or f"{name}-query")
+        go = gr.Button(button, variant="primary", scale=1, elem_id=f"{name}-btn")
+    return text, go
 
 
 def theme():
