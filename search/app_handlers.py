@@ -59,7 +59,7 @@ class Handlers:
     @friendly("", "")
     def do_search(self, query, k, context, by_plan, year_from, year_to, issuer, level, source, lead=""):
         """Result cards (or one row per plan) and the citations; each plan's further hits open in place."""
-        from .plans import FURTHER_DEPTH, further_by_plan, plan_view
+        from .plans import plan_view, search_with_further
 
         filters = make_filters(year_from, year_to, issuer, level, source, lead)
         if by_plan:
@@ -68,8 +68,7 @@ class Handlers:
             hits = [h for row in rows for h in row.hits]
             return v.plan_rows_html(query.strip(), rows, v.filters_label(filters)), v.citations_text(hits)
         with self.engine.use() as searcher:
-            deeper = searcher.search(query, k=int(k) + FURTHER_DEPTH, filters=filters, context=int(context))
-        hits, further = further_by_plan(deeper, int(k))
+            hits, further = search_with_further(searcher, query, int(k), filters, int(context))
         return v.results_html(query.strip(), hits, v.filters_label(filters), further), v.citations_text(hits)
 
     def do_census(self, term, year_from, year_to, issuer, level, source, lead=""):

@@ -13,7 +13,7 @@ from .retrieve import Filters, Searcher
 
 PLAN_CANDIDATES = 60  # clauses searched for the plan view (at most PER_ROW of each plan are kept)
 PER_ROW = 2  # clauses shown per plan: its best and the next best
-FURTHER_DEPTH = 40  # hits searched beyond the k shown, for the plans' further hits the app expands in place
+FURTHER_DEPTH = 20  # hits searched beyond the k shown, for the plans' further hits the app expands in place
 FURTHER_SHOWN = 10  # further hits kept per plan
 
 
@@ -71,3 +71,18 @@ def plan_view(
     """The ``k`` plans whose clauses best match ``query``, each with its best ``per_row`` clauses."""
     hits = searcher.search(query, k=max(PLAN_CANDIDATES, k * per_row), filters=filters, per_plan=per_row)
     return group_by_plan(hits, per_row)[:k]
+
+
+def search_with_further(
+    searcher: Searcher, query: str, k: int = 10, filters: Filters | None = None, context: int = 0
+) -> tuple[list[Hit], dict[str, list[Hit]]]:
+    """The ``k`` hits of ``searcher.search`` (with ``context`` neighbours) and their plans' further hits
+    from FURTHER_DEPTH more (:func:`further_by_plan`), from one ranking.
+
+    Why neighbours only for the ``k``: the further hits are shown without context; with it for 40 of
+    them a seed query took about 1.6× a plain search's time, this way about 1.1× (median ~20 ms vs 18)."""
+    deeper = searcher.search(query, k=k + FURTHER_DEPTH, filters=filters)
+    hits, further = further_by_plan(deeper, k)
+    if context:
+        hits = [replace(h, context=searcher.neighbours(h.clause, context)) for h in hits]
+    return hits, further

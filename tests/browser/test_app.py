@@ -247,10 +247,9 @@ def test_by_plan_toggle_shows_one_row_per_plan(page, app_server):
 def test_more_from_a_plan_opens_in_place(page, app_server):
     """该文件更多 N 条 opens that plan's further clauses under its card, on the same page: hidden before
     the click, shown after it, the ranked cards unchanged."""
-    from search.plans import FURTHER_DEPTH, further_by_plan
+    from search.plans import search_with_further
 
-    deeper = app_server.searcher().search(TOPIC, k=10 + FURTHER_DEPTH, context=1)
-    hits, further = further_by_plan(deeper, 10)
+    hits, further = search_with_further(app_server.searcher(), TOPIC, k=10)
     source = next(h.document.source for h in hits if further.get(h.document.source))
     total = next(h.plan_more for h in hits if h.document.source == source)
     open_tab(page, "检索 Search")

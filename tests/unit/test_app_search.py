@@ -16,7 +16,7 @@ from search import app_views
 from search.app_handlers import Handlers
 from search.build import build_index
 from search.engine import Engine
-from search.plans import further_by_plan
+from search.plans import further_by_plan, search_with_further
 from search.records import Clause, Document, Hit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +81,19 @@ def test_search_cards_are_the_librarys_hits_and_each_plan_expands_in_place(app):
         cards = re.findall(r'<article class="more-card" data-source="([^"]*)" data-clause="([^"]*)"', inside)
         assert cards and {s for s, _ in cards} == {source}  # that plan's clauses ...
         assert not {c for _, c in cards} & shown  # ... not already shown
+
+
+def test_one_deeper_ranking_gives_the_k_hits_of_a_search_with_their_context(app):
+    with app.engine.use() as searcher:
+        hits, further = search_with_further(searcher, QUERY, k=8, context=1)
+        expected = searcher.search(QUERY, k=8, context=1)
+
+    def seen(h):
+        return h.clause.clause_id, h.plan_more, [c.clause_id for c in h.context]
+
+    assert [seen(h) for h in hits] == [seen(h) for h in expected] and any(h.context for h in hits)
+    counts = {h.document.source: h.plan_more for h in hits}
+    assert further and all(0 < len(more) <= counts[source] for source, more in further.items())
 
 
 def test_plan_view_rows_open_their_further_clauses(app):
