@@ -47,7 +47,7 @@ from search.fusion import LEGS, Weights, minmax, rank_order, spread, top
 from search.keyword import normalise
 from search.pipeline import outdated_reader
 from search.retrieve import PASSAGE_CHARS, Filters, Searcher
-from search.store import IndexError_, clause_from_row, open_store
+from search.store import IndexError_, open_store
 
 from machine import provenance, relative
 
@@ -171,8 +171,7 @@ class Bench:
         self.doc_source = dict(db.execute("SELECT doc_row, source FROM documents"))
         self.n_docs = len(self.doc_source)
         row_of = {s: r for r, s in self.doc_source.items()}
-        clause_rows = db.execute("SELECT * FROM clauses ORDER BY vec").fetchall()
-        clauses = [clause_from_row(row) for row in clause_rows]
+        clauses = searcher.catalogue.all_clauses()
         self.clause_keys = [span_key(c.text) for c in clauses]
         doc_text = dict(db.execute("SELECT source, text FROM documents"))
         spans = [searcher.passage(c) for c in clauses]  # what a hit on each clause returns

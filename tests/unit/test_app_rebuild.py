@@ -30,7 +30,7 @@ def test_an_outdated_index_is_flagged_and_the_rebuild_clears_it(tmp_path, monkey
     engine = app.Engine(index, corpus, tmp_path / "uploads")
     monkeypatch.setattr(app, "ENGINE", engine)
     engine.start()
-    engine.searcher()._encoder = encoder  # the fake model cannot be loaded by name
+    engine.searcher().encoder = encoder  # the fake model cannot be loaded by name
     assert "索引需重建" in app.catalog_updates()[0] and "metadata 1 → " in app.catalog_updates()[0]
 
     before = current_generation(index)

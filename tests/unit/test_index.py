@@ -105,7 +105,7 @@ def test_failed_build_leaves_previous_index_usable(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("search.store._write_sqlite", boom)
+    monkeypatch.setattr("search.store.save_terms", boom)  # midway: after the vectors and records
     with pytest.raises(OSError):
         build_index(CORPUS, tmp_path / "index", encoder)
     assert current_generation(tmp_path / "index") == live

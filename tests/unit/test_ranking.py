@@ -16,7 +16,6 @@ from search.legs import ScoreArray
 from search.plans import group_by_plan, plan_view
 from search.records import Clause, Document, Hit
 from search.retrieve import Filters, Searcher
-from search.store import clause_from_row
 from search.text import squeeze
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -122,8 +121,7 @@ def test_group_by_plan_keeps_two_per_plan_and_counts_the_rest():
 
 
 def _unique_spans(searcher, n: int, seed: int = 7) -> list[tuple[str, int]]:
-    rows = searcher.store.db.execute("SELECT * FROM clauses ORDER BY vec").fetchall()
-    clauses = [clause_from_row(r) for r in rows]
+    clauses = searcher.catalogue.all_clauses()
     joined = "\x00".join(squeeze(c.text) for c in clauses)
     rng, out = random.Random(seed), []
     while len(out) < n:

@@ -15,20 +15,13 @@ from fakes import HIT_CONTRACT, HashEncoder
 from search.answer import ask
 from search.build import build_index
 from search.census import census
+from search.cues import substrings_in
 from search.fusion import top
 from search.keyword import normalise
+from search.passages import PASSAGE_RADIUS, grow_all_passages, grow_passage
 from search.records import Clause
-from search.retrieve import (
-    PASSAGE_CHARS,
-    PASSAGE_RADIUS,
-    Filters,
-    QueryError,
-    Searcher,
-    grow_all_passages,
-    grow_passage,
-    substrings_in,
-)
-from search.text import _FOLD, fold, mark, mark_all, near_duplicate
+from search.retrieve import PASSAGE_CHARS, Filters, QueryError, Searcher
+from search.text import fold, mark, mark_all, near_duplicate
 from search.wording import shared_spans, similar
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -84,7 +77,7 @@ def test_passages_from_the_in_memory_layout_equal_those_from_sqlite(searcher):
                 (source, clause.seq - PASSAGE_RADIUS, clause.seq + PASSAGE_RADIUS, clause.seq),
             ).fetchall()
             assert searcher.passage(clause) == grow_passage(clause, near, PASSAGE_CHARS)
-            assert sorted(searcher._near([clause])[0]) == sorted(near)  # same document, within the radius
+            assert sorted(searcher.hits.near([clause])[0]) == sorted(near)  # same document, within the radius
             everything.append(clause)
     assert len(everything) == searcher.store.n_clauses
     # all at once (first and last rows of the layout included), as a search asks for its hits' passages
@@ -95,7 +88,7 @@ def test_passages_from_the_in_memory_layout_equal_those_from_sqlite(searcher):
     # the table grown for every row when the index opens, which a search's hits read, agrees with both
     by_id = {clause.clause_id: clause for clause in everything}
     for row, clause_id in db.execute("SELECT vec, clause_id FROM clauses"):
-        assert tuple(searcher._passage_spans[row]) == searcher.passage(by_id[clause_id])
+        assert tuple(searcher.layout.passage_spans[row]) == searcher.passage(by_id[clause_id])
 
 
 def test_hits_carry_metadata_only_documents_with_the_indexed_fields(searcher):
@@ -120,7 +113,7 @@ def test_quoted_terms_lift_exactly_the_clauses_that_contain_them(searcher):
     # every row of the index, so the rows are read in several SQL batches and must come back in order
     rows = np.arange(searcher.store.faiss_index.ntotal)
     texts = [searcher.clause(int(r)).text for r in rows]
-    bonus = searcher._quoted_bonus("“双减” 和“课后服务”", rows)
+    bonus = searcher.quoted_bonus("“双减” 和“课后服务”", rows)
     expected = [float("双减" in normalise(t) and "课后服务" in normalise(t)) for t in texts]
     assert bonus.tolist() == expected and 0 < sum(expected) < len(rows)
     hits = searcher.search("“双减”", k=5)
@@ -388,11 +381,16 @@ def test_mark_all_marks_each_text_as_mark_does_and_never_across_texts():
     assert mark_all([], terms) == [] and mark_all(texts, []) == [[] for _ in texts]
 
 
+def _fold_by_character(text: str) -> str:
+    """fold() by its definition: each character becomes the first character of its normalised form."""
+    return "".join(normalise(c)[:1] or c for c in text)
+
+
 def test_fold_equals_the_per_character_table_for_every_character():
     bmp = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
-    assert fold(bmp) == bmp.translate(_FOLD)
+    assert fold(bmp) == _fold_by_character(bmp)
     astral = "落实“双减”，ＡＢＣ𝐀𝟏课堂"  # beyond the BMP: mathematical bold A and 1 fold too
-    assert fold(astral) == astral.translate(_FOLD) == '落实"双减",abca1课堂'
+    assert fold(astral) == _fold_by_character(astral) == '落实"双减",abca1课堂'
     assert fold("") == ""
 
 

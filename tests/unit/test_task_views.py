@@ -25,7 +25,7 @@ def app_engine(tmp_path_factory):
     build_index(corpus, root / "index", encoder)
     engine = app.Engine(root / "index", corpus, root / "uploads")
     engine.start()
-    engine.searcher()._encoder = encoder  # the fake model cannot be loaded by name
+    engine.searcher().encoder = encoder  # the fake model cannot be loaded by name
     previous, app.ENGINE = app.ENGINE, engine
     yield app
     app.ENGINE = previous
