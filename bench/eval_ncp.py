@@ -49,7 +49,7 @@ from search.pipeline import outdated_reader
 from search.retrieve import PASSAGE_CHARS, Filters, Searcher
 from search.store import IndexError_, open_store
 
-from machine import provenance, relative
+from machine import provenance, relative, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -574,9 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         "total": round(time.perf_counter() - started, 1),
     }
     print(f"\neval {eval_s:.1f} s, total {report['seconds']['total']:.1f} s")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
+    write_result(args.json, report)
     return 0
 
 

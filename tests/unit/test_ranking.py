@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
-import pytest
-from fakes import HashEncoder
 
-from search.build import build_index
 from search.fusion import diversify, penalise_plans, plan_more, rank_order
 from search.legs import ScoreArray
 from search.plans import group_by_plan, plan_view
 from search.records import Clause, Document, Hit
-from search.retrieve import Filters, Searcher
+from search.retrieve import Filters
 from search.text import squeeze
-
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory):
-    index = tmp_path_factory.mktemp("rank") / "index"
-    encoder = HashEncoder()
-    build_index(CORPUS, index, encoder)
-    return Searcher.open(index, encoder=encoder)
 
 
 # ---- pure fusion -------------------------------------------------------------------------------------

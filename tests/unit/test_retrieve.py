@@ -6,7 +6,6 @@ import dataclasses
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,16 +22,6 @@ from search.records import Clause
 from search.retrieve import PASSAGE_CHARS, Filters, QueryError, Searcher
 from search.text import fold, mark, mark_all, near_duplicate
 from search.wording import shared_spans, similar
-
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory):
-    index = tmp_path_factory.mktemp("ret") / "index"
-    encoder = HashEncoder()
-    build_index(CORPUS, index, encoder)
-    return Searcher.open(index, encoder=encoder)
 
 
 def test_search_finds_the_clause_and_cites_it(searcher):
