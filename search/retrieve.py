@@ -6,6 +6,9 @@ evidence (a notice that talks about the topic throughout outranks one that menti
 Each leg is min-max normalised over the candidate pool and combined with weights tuned on the NCP
 set (bench/eval_ncp.py). Filters become masks on every leg before ranking, so a filtered query
 still returns k results whenever k exist.
+
+The Searcher orchestrates: the legs' scores come through search.legs (the local FAISS and bm25s indexes
+by default), records through search.catalogue, and hits are built by search.hits.
 """
 
 from __future__ import annotations

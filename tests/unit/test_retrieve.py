@@ -17,6 +17,7 @@ from search.census import census
 from search.cues import substrings_in
 from search.fusion import top
 from search.keyword import normalise
+from search.legs import LocalLegs
 from search.passages import PASSAGE_RADIUS, grow_all_passages, grow_passage
 from search.records import Clause
 from search.retrieve import PASSAGE_CHARS, Filters, QueryError, Searcher
@@ -452,3 +453,56 @@ def test_a_document_leg_weighted_zero_is_not_scored_and_ranks_alike(searcher, mo
     hits = searcher.search(query, k=5)
     assert [h.clause.clause_id for h in hits] == expected
     assert all(h.legs["pairs"] == 0 for h in hits)
+
+
+class _Refuse:
+    """Stands in for an index the Searcher must not touch: any use fails the test."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attribute: str):
+        raise AssertionError(f"the Searcher used {self.name}.{attribute} directly, not through its legs")
+
+
+class _CountingLegs:
+    """Legs that count each call and serve it from the local legs over the real indexes."""
+
+    def __init__(self, legs: LocalLegs) -> None:
+        self.legs = legs
+        self.calls: list[str] = []
+
+    def dense(self, vector, depth, mask):
+        self.calls.append("dense")
+        return self.legs.dense(vector, depth, mask)
+
+    def cosines(self, rows, vector):
+        self.calls.append("cosines")
+        return self.legs.cosines(rows, vector)
+
+    def keyword(self, leg, tokens, mask):
+        self.calls.append(leg)
+        return self.legs.keyword(leg, tokens, mask)
+
+    def rows_with_all(self, leg, tokens):
+        self.calls.append(f"rows_with_all:{leg}")
+        return self.legs.rows_with_all(leg, tokens)
+
+
+def test_a_searcher_gets_every_score_through_its_legs_and_ranks_alike(searcher):
+    """The seam another engine plugs into: a Searcher whose store's own indexes refuse every use ranks
+    exactly as the default one when its legs serve the same scores."""
+    store = searcher.store
+    legs = _CountingLegs(LocalLegs(dataclasses.replace(store)))
+    indexes = ("faiss_index", "bm25_clauses", "bm25_documents", "bm25_doc_pairs")
+    refused = {name: _Refuse(name) for name in indexes}
+    seamed = Searcher(dataclasses.replace(store, **refused), searcher.encoder, legs=legs)
+    verbatim = searcher.clause(3).text[:40]
+    for query in ("积极发展普惠性学前教育", "“双减” 课后服务", "高台县2023年教育项目投资", verbatim):
+        for filters in (Filters(), Filters.parse("2021-2023"), Filters.parse(issuer="高台")):
+            expected = searcher.search(query, k=10, filters=filters)
+            got = seamed.search(query, k=10, filters=filters)
+            assert [(h.clause.clause_id, h.score, h.legs) for h in got] == [
+                (h.clause.clause_id, h.score, h.legs) for h in expected
+            ]
+    assert {"dense", "cosines", "clauses", "documents", "pairs", "rows_with_all:pairs"} <= set(legs.calls)
