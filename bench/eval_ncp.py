@@ -47,9 +47,9 @@ from search.fusion import LEGS, Weights, minmax, rank_order, spread, top
 from search.keyword import normalise
 from search.pipeline import outdated_reader
 from search.retrieve import PASSAGE_CHARS, Filters, Searcher
-from search.store import IndexError_, clause_from_row, open_store
+from search.store import IndexError_, open_store
 
-from machine import provenance, relative
+from machine import provenance, relative, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,8 +144,8 @@ def open_searcher(index_dir: Path, encoder, queries: list[dict]) -> Searcher:
     searcher = Searcher.open(Path(index_dir), encoder=encoder)
     texts = [q["query"] for q in queries]
     cache = {t: np.asarray(encoder.encode_queries([t]), dtype=np.float32) for t in texts}
-    original = searcher._query_vector
-    searcher._query_vector = lambda query: cache[query] if query in cache else original(query)
+    original = searcher.query_vector
+    searcher.query_vector = lambda query: cache[query] if query in cache else original(query)
     return searcher
 
 
@@ -171,8 +171,7 @@ class Bench:
         self.doc_source = dict(db.execute("SELECT doc_row, source FROM documents"))
         self.n_docs = len(self.doc_source)
         row_of = {s: r for r, s in self.doc_source.items()}
-        clause_rows = db.execute("SELECT * FROM clauses ORDER BY vec").fetchall()
-        clauses = [clause_from_row(row) for row in clause_rows]
+        clauses = searcher.catalogue.all_clauses()
         self.clause_keys = [span_key(c.text) for c in clauses]
         doc_text = dict(db.execute("SELECT source, text FROM documents"))
         spans = [searcher.passage(c) for c in clauses]  # what a hit on each clause returns
@@ -575,9 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         "total": round(time.perf_counter() - started, 1),
     }
     print(f"\neval {eval_s:.1f} s, total {report['seconds']['total']:.1f} s")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
+    write_result(args.json, report)
     return 0
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from search.fusion import Weights
 from search.retrieve import Filters, Searcher
 
-from machine import machine
+from machine import machine, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOPICS = ROOT / "bench/topics.jsonl"
@@ -168,9 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, fold in report["folds"].items():
         print(f"{name}: picked {fold['picked']} tuned {fold['tuned']} reported {fold['reported']}")
     print(f"default {report['default']}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
+    write_result(args.json, report)
     return 0
 
 

@@ -59,7 +59,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from machine import provenance, relative
+from machine import provenance, relative, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_QUERIES = ROOT / "bench" / "seed_queries.jsonl"
@@ -732,10 +732,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; the app was stopped", file=sys.stderr)
         return 130
     print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    summary = {key: value for key, value in asdict(report).items() if key != "records"}
-    args.output.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    write_result(args.output, {key: value for key, value in asdict(report).items() if key != "records"})
     return 0 if report.errors == 0 and report.requests > 0 else 1
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from .keyword import normalise
 from .records import Clause, Document, citation, clause_json, document_json
 from .retrieve import Filters, QueryError, Searcher
-from .store import clause_from_row, document_from_row
 
 MAX_TERM_CHARS = 100
 
@@ -51,11 +50,8 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
         raise QueryError(f"term is {len(needle)} characters: a census term is at most {MAX_TERM_CHARS}")
     filters = filters or Filters()
     where, args = filters.sql()
-    rows = searcher.store.db.execute(
-        f"SELECT * FROM documents WHERE instr(norm_text, ?) AND {where} ORDER BY year IS NULL, year, source",
-        [needle, *args],
-    ).fetchall()
-    mentions = [_mention(searcher, row, needle, filters) for row in rows]
+    documents = searcher.catalogue.documents_containing(needle, where, args)
+    mentions = [_mention(searcher, document, needle, filters) for document in documents]
     mentions = [m for m in mentions if m.count]  # a clause filter can leave a document no mention
     docs, counts = Counter(), Counter()
     for m in mentions:
@@ -64,25 +60,18 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
     return Census(term.strip(), mentions, dict(sorted(docs.items())), dict(sorted(counts.items())))
 
 
-def _mention(searcher: Searcher, row: tuple, needle: str, filters: Filters) -> Mention:
+def _mention(searcher: Searcher, document: Document, needle: str, filters: Filters) -> Mention:
     """The document's count and clauses; under a clause filter (lead unit) only the text of the clauses
     it allows counts: a plain scan of their spans, merged so no character is counted twice."""
-    document = document_from_row(row)
     if not filters.lead:
-        clause_rows = searcher.store.db.execute(
-            "SELECT * FROM clauses WHERE source = ? AND instr(norm_text, ?) ORDER BY seq",
-            (document.source, needle),
-        )
-        found = [clause_from_row(r) for r in clause_rows]
+        found = searcher.catalogue.clauses_containing(document.source, needle)
         return Mention(document, normalise(document.text).count(needle), found)
     where, args = filters.clause_sql()
-    clause_rows = searcher.store.db.execute(
-        f"SELECT * FROM clauses WHERE source = ? AND {where} ORDER BY seq", (document.source, *args)
-    ).fetchall()
-    allowed = [clause_from_row(r) for r in clause_rows]
+    allowed = searcher.catalogue.clauses_of(document.source, where, args)
     spans = merged_spans((c.start, c.end) for c in allowed)
     count = sum(normalise(document.text[a:b]).count(needle) for a, b in spans)
-    return Mention(document, count, [c for c, r in zip(allowed, clause_rows, strict=True) if needle in r[6]])
+    holding = {c.clause_id for c in searcher.catalogue.clauses_containing(document.source, needle)}
+    return Mention(document, count, [c for c in allowed if c.clause_id in holding])
 
 
 def merged_spans(spans) -> list[tuple[int, int]]:

@@ -143,18 +143,9 @@ def masks(filters: Filters, columns: FilterColumns) -> tuple[np.ndarray | None, 
     return clause_mask, doc_mask
 
 
-def lead_columns(db) -> tuple[np.ndarray, list[str]]:
-    """(rows, normalised lead units) of the clauses that name a lead unit."""
-    rows = db.execute("SELECT vec, lead_norm FROM clauses WHERE lead_norm != '' ORDER BY vec").fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
-
-
 def lead_units(db) -> list[tuple[str, int]]:
     """Every lead unit of the index with the number of clauses it leads, commonest first (the app's
     choices for the lead filter)."""
-    from collections import Counter
+    from .catalogue import Catalogue
 
-    counts: Counter[str] = Counter()
-    for (text,) in db.execute("SELECT lead_units FROM clauses WHERE lead_units != ''"):
-        counts.update(text.split("\n"))
-    return counts.most_common()
+    return Catalogue(db).lead_units()
