@@ -54,6 +54,32 @@ def substrings_in(text: str, names: set[str], longest: int) -> list[str]:
     return sorted(found & names)
 
 
+_ARTICLE_RE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条")
+_STATE_PREFIX = "中华人民共和国"
+
+
+def names_a_law(norm: str, names: set[str], longest: int) -> bool:
+    """Whether a (normalised) query asks for law text: it quotes a title (《…》), cites an article
+    (第七条) or names an indexed law (教师法, 中华人民共和国教师法). Such a query ranks law articles as
+    they score; any other keeps them from filling a topic's list (Weights.law_cap)."""
+    if "《" in norm or _ARTICLE_RE.search(norm):
+        return True
+    return bool(names) and bool(substrings_in(norm, names, longest))
+
+
+def law_names(titles) -> list[str]:
+    """The indexed laws' titles, with and without 中华人民共和国 (教师法 and 中华人民共和国教师法)."""
+    names: set[str] = set()
+    for title in titles:
+        title = normalise(title).strip()
+        if len(title) >= 3:
+            names.add(title)
+        short = title.removeprefix(_STATE_PREFIX)
+        if len(short) >= 3:
+            names.add(short)
+    return sorted(names)
+
+
 def place_names(regions) -> list[str]:
     """The plans' regions, with and without their one-character suffix (高台县 and 高台)."""
     names: set[str] = set()

@@ -21,6 +21,8 @@ import numpy as np
 from .cues import (
     Cues,
     highlight_terms,
+    law_names,
+    names_a_law,
     place_names,
     quoted_terms,
     substrings_in,
@@ -29,7 +31,7 @@ from .cues import (
 )
 
 # Filters and QueryError live in search.filters; callers import them from here as well
-from .filters import FilterColumns, Filters, QueryError, lead_columns, masks
+from .filters import FilterColumns, Filters, QueryError, law_documents, lead_columns, masks
 from .fusion import Weights, fuse, rank_order, spread, top
 from .keyword import Tokenizer, char_bigrams, normalise
 from .passages import PASSAGE_RADIUS, grow_all_passages, grow_passage
@@ -70,6 +72,7 @@ class Pool:
     cue: np.ndarray = field(default_factory=lambda: np.zeros(0))
     verbatim: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     targeted: bool = False  # the query names one plan (place and year): not spread over plans
+    names_law: bool = False  # the query asks for law text (cues.names_a_law): law articles not capped
 
 
 @dataclass
@@ -111,9 +114,12 @@ class Searcher:
         self.doc_place = [normalise(f"{m[3]} {m[2]} {m[1]}") for m in meta]
         self.places = set(place_names(normalise(m[3]) for m in meta if m[3]))
         self._place_len = max(map(len, self.places), default=0)
+        self.doc_law = law_documents(store.db, self.doc_source)  # per document: a law (filters.py)
+        self.law_names = set(law_names(meta[d][1] for d in np.flatnonzero(self.doc_law)))
+        self._law_len = max(map(len, self.law_names), default=0)
         self._filter_columns = FilterColumns(
             self.doc_year, self.doc_level, self.doc_names, self.doc_source, self.clause_doc,
-            *lead_columns(store.db),
+            *lead_columns(store.db), self.doc_law,
         )  # fmt: skip
 
     def _load_layout(self, store: Store) -> None:
@@ -209,18 +215,23 @@ class Searcher:
         verbatim = int(pool.verbatim.sum())
         targeted = pool.targeted or bool(filters.source)
         if not targeted:
-            order = order[self._spread(pool, order, fused, per_plan)]
+            cap_laws = bool(self.doc_law.any()) and not pool.names_law and filters.kind != "law"
+            order = order[self._spread(pool, order, fused, per_plan, cap_laws)]
         return Ranking(
             pool.rows[order], fused[order], {n: leg[order] for n, leg in legs.items()}, verbatim, targeted
         )
 
-    def _spread(self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None) -> list[int]:
+    def _spread(
+        self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None, cap_laws: bool = False
+    ) -> list[int]:
         """The ranked pool spread over plans: a cap of ``per_plan`` clauses when asked for (or set in the
-        weights; 0 asked: no spread), else the plan penalty. Verbatim holders and holders of the quoted
-        terms are spread among themselves only."""
-        plans = self.clause_doc[pool.rows[order]].tolist()
+        weights; 0 asked: no spread), else the plan penalty; with ``cap_laws``, law articles capped
+        (Weights.law_cap). Verbatim holders and holders of the quoted terms are spread among
+        themselves only."""
+        docs = self.clause_doc[pool.rows[order]]
         groups = (pool.verbatim * 2 + (pool.quoted > 0))[order].tolist()
-        return spread(plans, fused[order], groups, self.weights, per_plan)
+        laws = self.doc_law[docs].tolist() if cap_laws else None
+        return spread(docs.tolist(), fused[order], groups, self.weights, per_plan, laws)
 
     def _cached_masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
         """masks(), remembered for the last few filters with the clause mask's packed bits (dense_plan's
@@ -296,6 +307,7 @@ class Searcher:
         pool.cue = self._cue_match(cues, docs)
         pool.verbatim = np.isin(rows, verbatim)
         pool.targeted = targets_one_plan(cues)
+        pool.names_law = names_a_law(normalise(query), self.law_names, self._law_len)
         return pool
 
     def verbatim_rows(self, query: str, pairs: np.ndarray, clause_mask: np.ndarray | None) -> np.ndarray:

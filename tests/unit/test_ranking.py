@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 from fakes import HashEncoder
+from shipped import copy_plans
 
 from search.build import build_index
 from search.fusion import diversify, penalise_plans, plan_more, rank_order
@@ -18,14 +18,14 @@ from search.retrieve import Filters, Searcher
 from search.store import clause_from_row
 from search.text import squeeze
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
-    index = tmp_path_factory.mktemp("rank") / "index"
+    """The plans alone (the spread over plans; plans beside laws: test_kinds.py)."""
+    folder = tmp_path_factory.mktemp("rank")
+    index = folder / "index"
     encoder = HashEncoder()
-    build_index(CORPUS, index, encoder)
+    build_index(copy_plans(folder / "plans"), index, encoder)
     return Searcher.open(index, encoder=encoder)
 
 
