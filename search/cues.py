@@ -54,6 +54,7 @@ def substrings_in(text: str, names: set[str], longest: int) -> list[str]:
     return sorted(found & names)
 
 
+FEW_NAMES = 256  # up to this many law names, a query is scanned for each
 _ARTICLE_RE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条")
 _STATE_PREFIX = "中华人民共和国"
 
@@ -64,7 +65,9 @@ def names_a_law(norm: str, names: set[str], longest: int) -> bool:
     they score; any other keeps them from filling a topic's list (Weights.law_cap)."""
     if "《" in norm or _ARTICLE_RE.search(norm):
         return True
-    return bool(names) and bool(substrings_in(norm, names, longest))
+    if len(names) <= FEW_NAMES:  # a direct scan; the substrings of the query beyond that
+        return any(name in norm for name in names)
+    return bool(substrings_in(norm, names, longest))
 
 
 def law_names(titles) -> list[str]:

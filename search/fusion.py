@@ -119,8 +119,8 @@ def spread(
 ):
     """Positions of a ranked pool spread over plans as a search spreads them: a cap of ``per_plan``
     clauses when asked for (or set in ``weights``; 0 asked: no spread at all), else
-    ``weights.plan_penalty``; then at most ``weights.law_cap`` of the items flagged in ``laws`` (law articles) ahead of the
-    others (None: no cap, the query asks for law text)."""
+    ``weights.plan_penalty``; then at most ``weights.law_cap`` of the items flagged in ``laws`` (law
+    articles) ahead of the others (None: no cap, the query asks for law text)."""
     cap = weights.per_plan if per_plan is None else per_plan
     if cap or per_plan is not None:
         order = diversify(plans, cap, groups)

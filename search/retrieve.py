@@ -117,6 +117,7 @@ class Searcher:
         self.doc_law = law_documents(store.db, self.doc_source)  # per document: a law (filters.py)
         self.law_names = set(law_names(meta[d][1] for d in np.flatnonzero(self.doc_law)))
         self._law_len = max(map(len, self.law_names), default=0)
+        self.has_laws = bool(self.doc_law.any())
         self._filter_columns = FilterColumns(
             self.doc_year, self.doc_level, self.doc_names, self.doc_source, self.clause_doc,
             *lead_columns(store.db), self.doc_law,
@@ -215,7 +216,7 @@ class Searcher:
         verbatim = int(pool.verbatim.sum())
         targeted = pool.targeted or bool(filters.source)
         if not targeted:
-            cap_laws = bool(self.doc_law.any()) and not pool.names_law and filters.kind != "law"
+            cap_laws = self.has_laws and not pool.names_law and filters.kind != "law"
             order = order[self._spread(pool, order, fused, per_plan, cap_laws)]
         return Ranking(
             pool.rows[order], fused[order], {n: leg[order] for n, leg in legs.items()}, verbatim, targeted
@@ -299,6 +300,9 @@ class Searcher:
         depth = self.weights.depth
         kw_rows = top(keyword, depth)  # keyword scores are already 0 outside the mask
         verbatim = self.verbatim_rows(query, pairs, clause_mask)
+        names_law = names_a_law(normalise(query), self.law_names, self._law_len)
+        if self.has_laws and not names_law:  # law articles will be capped: pool the plans' best too
+            kw_rows = np.union1d(kw_rows, self._plan_rows(vector, keyword, clause_mask))
         rows = np.union1d(np.union1d(dense_rows, kw_rows), verbatim).astype(np.int64)
         dense = self.store.vectors()[rows] @ vector[0]  # cosine for every pooled row, keyword-only ones too
         docs = self.clause_doc[rows]
@@ -307,8 +311,20 @@ class Searcher:
         pool.cue = self._cue_match(cues, docs)
         pool.verbatim = np.isin(rows, verbatim)
         pool.targeted = targets_one_plan(cues)
-        pool.names_law = names_a_law(normalise(query), self.law_names, self._law_len)
+        pool.names_law = names_law
         return pool
+
+    def _plan_rows(self, vector: np.ndarray, keyword: np.ndarray, clause_mask: np.ndarray | None):
+        """The best plan clauses (kind plan) of the dense and keyword legs, pooled beside the best of all
+        rows in an index that holds laws: a topic query's law articles, capped in the ranking, would
+        otherwise take most of the pool (控辍保学: 3 plan clauses among 51 candidates)."""
+        plans = self._cached_masks(Filters(kind="plan"))[0]
+        if clause_mask is not None:
+            plans = plans & clause_mask
+        if not plans.any():
+            return np.zeros(0, dtype=np.int64)
+        dense_rows, _ = self._dense(vector, plans)
+        return np.union1d(dense_rows, top(keyword, self.weights.depth, plans))
 
     def verbatim_rows(self, query: str, pairs: np.ndarray, clause_mask: np.ndarray | None) -> np.ndarray:
         """Clause rows (allowed by the mask) whose text holds the query verbatim, ignoring whitespace,

@@ -97,6 +97,14 @@ def test_a_topic_query_gets_at_most_the_law_cap_of_law_articles(searcher):
     assert laws_in_top10(Weights(law_cap=-1)) > 1  # without the cap the laws fill the list
 
 
+def test_the_pool_holds_the_plans_best_clauses_beside_the_laws(searcher):
+    plan_rows = lambda pool: int((~searcher.doc_law[searcher.clause_doc[pool.rows]]).sum())  # noqa: E731
+    pool = searcher.candidates(TOPIC, None, None)
+    assert pool.rows.size and plan_rows(pool) >= Weights().depth  # the plans' own best of each leg
+    named = searcher.candidates("教师法 " + TOPIC, None, None)  # law text asked for: one pool of all
+    assert plan_rows(named) < Weights().depth
+
+
 def test_a_query_naming_a_law_or_an_article_ranks_law_articles_uncapped(searcher):
     names = set(law_names(["中华人民共和国教师法"]))
     assert names == {"中华人民共和国教师法", "教师法"}
@@ -104,6 +112,8 @@ def test_a_query_naming_a_law_or_an_article_ranks_law_articles_uncapped(searcher
     assert names_a_law("第七条 教师享有的权利", set(), 0)
     assert names_a_law("《家庭教育促进法》怎么说", set(), 0)
     assert not names_a_law("课后服务 双减", names, 10)
+    many = names | {f"第{i}号条例" for i in range(300)}  # past a direct scan: the query's substrings
+    assert names_a_law("教师法规定的教师权利", many, 10) and not names_a_law("课后服务 双减", many, 10)
     hits = searcher.search("教师法 教师的权利和义务", k=10)
     assert sum(h.document.source == "laws/中华人民共和国教师法.txt" for h in hits) >= 2
 
