@@ -150,8 +150,8 @@ def open_searcher(index_dir: Path, encoder, queries: list[dict]) -> Searcher:
     searcher = Searcher.open(Path(index_dir), encoder=encoder)
     texts = [q["query"] for q in queries]
     cache = {t: np.asarray(encoder.encode_queries([t]), dtype=np.float32) for t in texts}
-    original = searcher._query_vector
-    searcher._query_vector = lambda query: cache[query] if query in cache else original(query)
+    original = searcher.query_vector
+    searcher.query_vector = lambda query: cache[query] if query in cache else original(query)
     return searcher
 
 

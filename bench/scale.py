@@ -42,8 +42,9 @@ from search import store as store_module
 from search.build import build_index, collect, embed_key, embed_text, embedding_identity
 from search.config import DEFAULT_CORPUS
 from search.keyword import TokenIds, Tokenizer, char_bigrams, document_keyword_text
+from search.legs import faiss_search
 from search.pipeline import READER_VERSIONS
-from search.retrieve import Filters, Searcher, faiss_search
+from search.retrieve import Filters, Searcher
 from search.store import BuildPayload, manifest_base, write_generation
 
 from machine import cpu_times, provenance, relative, steal_share
@@ -457,7 +458,8 @@ def raw_parts(searcher: Searcher, query: str, clause_mask, doc_mask) -> dict[str
     t1 = time.perf_counter()
     vector = np.asarray(searcher.encoder.encode_queries([query]), dtype=np.float32)
     t2 = time.perf_counter()
-    index, depth, params, _bits = searcher.dense_plan(clause_mask)  # the library's own FAISS call
+    plan = searcher.legs.dense_plan(clause_mask, searcher.weights.depth)  # the library's own FAISS call
+    index, depth, params, _bits = plan
     t3 = time.perf_counter()
     faiss_search(index, vector, depth, params)  # as the library searches: on this thread alone
     t4 = time.perf_counter()

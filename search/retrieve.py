@@ -32,11 +32,12 @@ from .cues import (
 
 # Filters and QueryError live in search.filters; callers import them from here as well
 from .filters import FilterColumns, Filters, QueryError, law_documents, lead_columns, masks
-from .fusion import Weights, fuse, rank_order, spread, top
+from .fusion import Weights, fuse, rank_order, spread
 from .keyword import Tokenizer, char_bigrams, normalise
+from .legs import Legs, LocalLegs, NoScores, Scores
 from .passages import PASSAGE_RADIUS, grow_all_passages, grow_passage
 from .records import Clause, Document, Hit
-from .store import EXACT_LIMIT, Store, check_model, clause_from_row, document_from_row, open_store
+from .store import Store, check_model, clause_from_row, document_from_row, open_store
 from .text import mark_all, near_duplicate, squeeze
 
 MAX_QUERY_CHARS = 2000
@@ -45,9 +46,6 @@ DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
 METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
 MASK_CACHE = 16  # filters whose masks are kept
 SQL_BATCH = 100  # rows or spans read per SQL query (well inside SQLite's compound-select limit of 500)
-# a filter allowing at most this many clauses is searched exactly (flat scan of the allowed rows), even
-# in an HNSW index: about as cheap as a graph walk through mostly forbidden nodes, and never misses
-EXACT_FILTERED_LIMIT = EXACT_LIMIT
 MIN_VERBATIM = 8  # characters (squeezed) a query needs before a clause holding it verbatim ranks first
 VERBATIM_DOCS = 50  # at most this many documents holding the query's rarest pairs are read for it
 
@@ -88,14 +86,18 @@ class Ranking:
 
 
 class Searcher:
-    """Everything a query needs, loaded once: the store, the encoder and the tokenizer."""
+    """Everything a query needs, loaded once: the store, the encoder and the tokenizer. Scores come
+    from ``legs`` alone (by default the store's own FAISS and bm25s indexes, search.legs)."""
 
-    def __init__(self, store: Store, encoder=None, weights: Weights | None = None) -> None:
+    def __init__(
+        self, store: Store, encoder=None, weights: Weights | None = None, legs: Legs | None = None
+    ) -> None:
         self.store = store
+        self.legs: Legs = LocalLegs(store) if legs is None else legs
         self._encoder = encoder
         self._encoder_lock = threading.Lock()
         self._documents: dict[str, Document] = {}
-        self._mask_cache: dict[Filters, tuple] = {}  # filters -> (clause mask, doc mask, packed bits)
+        self._mask_cache: dict[Filters, tuple] = {}  # filters -> (clause mask, doc mask), read-only
         self._metadata_cache: dict[str, Document] = {}
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
@@ -235,21 +237,20 @@ class Searcher:
         return spread(docs.tolist(), fused[order], groups, self.weights, per_plan, laws)
 
     def _cached_masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """masks(), remembered for the last few filters with the clause mask's packed bits (dense_plan's
-        selector): a user pages through queries under one filter, and at 1M clauses building both costs
-        ~5 ms a query. Read-only arrays, shared."""
+        """masks(), remembered for the last few filters: a user pages through queries under one filter,
+        and at 1M clauses building them costs ~5 ms a query. Read-only arrays, shared (so the local
+        dense leg keeps their packed bits too)."""
         if not filters.active:
             return None, None
         cached = self._mask_cache.get(filters)
         if cached is None:
-            clause_mask, doc_mask = self.masks(filters)
-            cached = (clause_mask, doc_mask, np.packbits(clause_mask, bitorder="little"))
+            cached = self.masks(filters)
             for array in cached:
                 array.flags.writeable = False
             if len(self._mask_cache) >= MASK_CACHE:
                 self._mask_cache.clear()
             self._mask_cache[filters] = cached
-        return cached[0], cached[1]
+        return cached
 
     def masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Boolean masks over clause rows and document rows, or None when nothing is filtered (the rules
@@ -292,21 +293,20 @@ class Searcher:
         cue_tokens = {str(y) for y in cues.years} | set(cues.places)
         # cues choose the plan, so the clause leg keeps only the words that are not part of one
         clause_tokens = [t for t in tokens if not any(t in cue for cue in cue_tokens)] or tokens
-        keyword = self.store.bm25_clauses.scores(clause_tokens, clause_mask)
-        document = self._doc_leg(self.weights.document, self.store.bm25_documents, tokens, doc_mask)
-        pairs = self._doc_leg(self.weights.pairs, self.store.bm25_doc_pairs, char_bigrams(query), doc_mask)
-        vector = self._query_vector(query)  # local: searches may run concurrently
-        dense_rows, _ = self._dense(vector, clause_mask)
+        keyword = self.legs.keyword("clauses", clause_tokens, clause_mask)
+        document = self._doc_leg(self.weights.document, "documents", tokens, doc_mask)
+        pairs = self._doc_leg(self.weights.pairs, "pairs", char_bigrams(query), doc_mask)
+        vector = self.query_vector(query)[0]  # local: searches may run concurrently
         depth = self.weights.depth
-        kw_rows = top(keyword, depth)  # keyword scores are already 0 outside the mask
+        dense_rows, _ = self.legs.dense(vector, depth, clause_mask)
         verbatim = self.verbatim_rows(query, pairs, clause_mask)
+        rows = np.union1d(np.union1d(dense_rows, keyword.top(depth)), verbatim).astype(np.int64)
         names_law = names_a_law(normalise(query), self.law_names, self._law_len)
         if self.has_laws and not names_law:  # law articles will be capped: pool the plans' best too
-            kw_rows = np.union1d(kw_rows, self._plan_rows(vector, keyword, clause_mask))
-        rows = np.union1d(np.union1d(dense_rows, kw_rows), verbatim).astype(np.int64)
-        dense = self.store.vectors()[rows] @ vector[0]  # cosine for every pooled row, keyword-only ones too
+            rows = np.union1d(rows, self._plan_rows(vector, clause_tokens, clause_mask))
+        dense = self.legs.cosines(rows, vector)  # for every pooled row, keyword-only ones too
         docs = self.clause_doc[rows]
-        pool = Pool(rows, dense, keyword[rows], document[docs], pairs[docs])
+        pool = Pool(rows, dense, keyword.at(rows), document.at(docs), pairs.at(docs))
         pool.quoted = self._quoted_bonus(query, rows)
         pool.cue = self._cue_match(cues, docs)
         pool.verbatim = np.isin(rows, verbatim)
@@ -314,7 +314,7 @@ class Searcher:
         pool.names_law = names_law
         return pool
 
-    def _plan_rows(self, vector: np.ndarray, keyword: np.ndarray, clause_mask: np.ndarray | None):
+    def _plan_rows(self, vector: np.ndarray, tokens: list[str], clause_mask: np.ndarray | None):
         """The best plan clauses (kind plan) of the dense and keyword legs, pooled beside the best of all
         rows in an index that holds laws: a topic query's law articles, capped in the ranking, would
         otherwise take most of the pool (控辍保学: 3 plan clauses among 51 candidates)."""
@@ -323,10 +323,11 @@ class Searcher:
             plans = plans & clause_mask
         if not plans.any():
             return np.zeros(0, dtype=np.int64)
-        dense_rows, _ = self._dense(vector, plans)
-        return np.union1d(dense_rows, top(keyword, self.weights.depth, plans))
+        depth = self.weights.depth
+        dense_rows, _ = self.legs.dense(vector, depth, plans)
+        return np.union1d(dense_rows, self.legs.keyword("clauses", tokens, plans).top(depth))
 
-    def verbatim_rows(self, query: str, pairs: np.ndarray, clause_mask: np.ndarray | None) -> np.ndarray:
+    def verbatim_rows(self, query: str, pairs: Scores, clause_mask: np.ndarray | None) -> np.ndarray:
         """Clause rows (allowed by the mask) whose text holds the query verbatim, ignoring whitespace,
         punctuation, width and quote style; empty for queries under MIN_VERBATIM characters.
 
@@ -339,12 +340,12 @@ class Searcher:
             return none
         docs = np.zeros(0, dtype=np.int64)
         for text in {query, _SPACE_RE.sub("", query)}:  # spaced as typed, and with no spaces at all
-            found = self.store.bm25_doc_pairs.rows_with_all(verbatim_pairs(text))
+            found = self.legs.rows_with_all("pairs", verbatim_pairs(text))
             docs = np.union1d(docs, found) if found is not None else docs
         if len(docs) == 0:
             return none
         if len(docs) > VERBATIM_DOCS:
-            docs = np.sort(docs[np.argsort(-pairs[docs], kind="stable")[:VERBATIM_DOCS]])
+            docs = np.sort(docs[np.argsort(-pairs.at(docs), kind="stable")[:VERBATIM_DOCS]])
         by_doc = self._position_doc
         starts, ends = np.searchsorted(by_doc, docs), np.searchsorted(by_doc, docs, side="right")
         rows = np.concatenate([self._by_position[a:b] for a, b in zip(starts, ends, strict=True)])
@@ -358,41 +359,13 @@ class Searcher:
         ]
         return np.array(found, dtype=np.int64)
 
-    def _doc_leg(self, weight: float, index, tokens: list[str], doc_mask: np.ndarray | None) -> np.ndarray:
-        """A document index's scores, or zeros when its weight leaves it out of the fusion anyway."""
-        return index.scores(tokens, doc_mask) if weight else np.zeros(self.n_docs, dtype=np.float32)
+    def _doc_leg(self, weight: float, leg: str, tokens: list[str], doc_mask: np.ndarray | None) -> Scores:
+        """A document leg's scores, or none when its weight leaves it out of the fusion anyway."""
+        return self.legs.keyword(leg, tokens, doc_mask) if weight else NoScores()
 
-    def _query_vector(self, query: str) -> np.ndarray:
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, shape (1, dim) (a benchmark may serve these from a cache)."""
         return np.asarray(self.encoder.encode_queries([query]), dtype=np.float32)
-
-    def _dense(self, vector: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Top rows by inner product, searching only allowed rows when filtered."""
-        if self.store.faiss_index.ntotal == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        index, depth, params, _bits = self.dense_plan(mask)  # _bits: referenced until the search returns
-        scores, rows = faiss_search(index, vector, depth, params)
-        keep = rows[0] >= 0
-        return rows[0][keep].astype(np.int64), scores[0][keep]
-
-    def dense_plan(self, mask: np.ndarray | None) -> tuple:
-        """(FAISS index, depth, search parameters, selector bits) for a dense search over allowed rows:
-        the index itself, or its exact view when a filter leaves at most EXACT_FILTERED_LIMIT rows.
-        The caller keeps the bits alive while it searches (bench/scale.py times the same plan)."""
-        import faiss
-
-        n = self.store.faiss_index.ntotal
-        allowed = n if mask is None else int(np.count_nonzero(mask))
-        depth = min(self.weights.depth, allowed)
-        if mask is None:
-            return self.store.faiss_index, depth, None, None
-        # a cached mask brings its bits (packing 1M rows is not free); any other mask is packed here
-        cached = (bits for clause_mask, _, bits in list(self._mask_cache.values()) if clause_mask is mask)
-        bits = next(cached, None)
-        if bits is None:
-            bits = np.packbits(mask, bitorder="little")
-        params = faiss.SearchParameters(sel=row_selector(bits, len(mask)))
-        index = self.store.exact_index() if allowed <= EXACT_FILTERED_LIMIT else self.store.faiss_index
-        return index, depth, params, bits
 
     def _quoted_bonus(self, query: str, rows: np.ndarray) -> np.ndarray:
         """1 for pooled clauses containing every quoted term of the query, else 0."""
@@ -576,32 +549,6 @@ class Searcher:
             (clause.source, clause.seq - radius, clause.seq + radius, clause.seq),
         )
         return [clause_from_row(r) for r in rows]
-
-
-def faiss_search(index, vectors: np.ndarray, depth: int, params=None) -> tuple[np.ndarray, np.ndarray]:
-    """``index.search`` on this thread alone. For one query FAISS's OpenMP threads gain nothing and
-    compete with the encoder's, which spin on both cores for a while after encoding the query: a flat scan
-    of 10k clauses took 6 ms with two threads and 2 ms with one (an HNSW walk is single-threaded anyway).
-    OpenMP's thread count is per calling thread, so builds elsewhere keep theirs; it is restored here."""
-    import faiss
-
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        return index.search(vectors, depth, params=params)
-    finally:
-        faiss.omp_set_num_threads(before)
-
-
-def row_selector(bits: np.ndarray, n: int):
-    """A FAISS selector over rows whose bit is set in ``bits`` (np.packbits(mask, bitorder="little")).
-
-    A bitmap tests a row in O(1) and is built in microseconds; IDSelectorBatch hashes every allowed id
-    first (57 ms for a filter keeping 1M rows). The caller keeps ``bits`` alive during the search.
-    """
-    import faiss
-
-    return faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))
 
 
 def check_query(query: str) -> str:

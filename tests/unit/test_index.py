@@ -184,7 +184,7 @@ def test_duplicate_documents_are_indexed_once(tmp_path):
 def test_hnsw_index_searches_filtered_queries_exactly(tmp_path, monkeypatch):
     """Above EXACT_LIMIT the index is HNSW; a filter small enough is answered by an exact scan of the
     allowed rows, an unfiltered query by the graph, both returning only allowed rows."""
-    from search import retrieve, store
+    from search import legs, store
     from search.retrieve import Filters, Weights
 
     monkeypatch.setattr(store, "EXACT_LIMIT", 50)
@@ -193,19 +193,19 @@ def test_hnsw_index_searches_filtered_queries_exactly(tmp_path, monkeypatch):
     searcher = Searcher.open(tmp_path / "index", encoder=encoder)
     assert searcher.store.manifest["faiss"]["type"] == "hnsw"
     searcher.weights = Weights(depth=10)  # fewer than the allowed rows, so "exact" means something
-    vector = searcher._query_vector("学前教育普惠发展")
+    vector = searcher.query_vector("学前教育普惠发展")[0]
     clause_mask, _ = searcher.masks(Filters.parse("2021-2023"))
     allowed = np.flatnonzero(clause_mask)
     assert 10 < len(allowed) < len(clause_mask)
-    exact = searcher.store.reconstruct()[allowed] @ vector[0]
+    exact = searcher.store.reconstruct()[allowed] @ vector
     best = allowed[np.argsort(-exact)[:10]]
 
-    rows, scores = searcher._dense(vector, clause_mask)
+    rows, scores = searcher.legs.dense(vector, 10, clause_mask)
     assert set(rows.tolist()) == set(best.tolist())
     assert np.allclose(np.sort(scores)[::-1], np.sort(exact)[::-1][:10], atol=1e-5)
 
-    monkeypatch.setattr(retrieve, "EXACT_FILTERED_LIMIT", 0)  # force the graph walk with the bitmap
-    rows, _ = searcher._dense(vector, clause_mask)
+    monkeypatch.setattr(legs, "EXACT_FILTERED_LIMIT", 0)  # force the graph walk with the bitmap
+    rows, _ = searcher.legs.dense(vector, 10, clause_mask)
     assert len(rows) > 0 and clause_mask[rows].all()
 
 

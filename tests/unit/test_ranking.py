@@ -12,6 +12,7 @@ from shipped import copy_plans
 
 from search.build import build_index
 from search.fusion import diversify, penalise_plans, plan_more, rank_order
+from search.legs import ScoreArray
 from search.plans import group_by_plan, plan_view
 from search.records import Clause, Document, Hit
 from search.retrieve import Filters, Searcher
@@ -148,7 +149,7 @@ def test_verbatim_ignores_spacing_width_and_quote_style(searcher):
     span, row = _unique_spans(searcher, 1, seed=3)[0]
     varied = " ".join(span).replace(",", "，").replace("“", '"')
     assert int(searcher.ranking(varied, Filters()).rows[0]) == row
-    assert searcher.verbatim_rows("短语", np.zeros(searcher.n_docs, np.float32), None).size == 0
+    assert searcher.verbatim_rows("短语", ScoreArray(np.zeros(searcher.n_docs, np.float32)), None).size == 0
 
 
 def test_verbatim_respects_filters(searcher):

@@ -198,8 +198,8 @@ def test_in_memory_filter_masks_select_what_sql_selects(searcher, year, issuer, 
 
 def test_filtered_dense_leg_only_returns_allowed_rows(searcher):
     clause_mask, _ = searcher.masks(Filters.parse(issuer="高台"))
-    vector = searcher._query_vector("学前教育普惠发展")
-    rows, _ = searcher._dense(vector, clause_mask)
+    vector = searcher.query_vector("学前教育普惠发展")[0]
+    rows, _ = searcher.legs.dense(vector, searcher.weights.depth, clause_mask)
     assert len(rows) == min(searcher.weights.depth, int(clause_mask.sum())) > 0
     assert clause_mask[rows].all()
 
