@@ -5,7 +5,7 @@
 
 Why: the library's own latency (bench/scale.py) says nothing about what a user of the app sees when
 others use it at the same time. The app runs every library call under one lock (one call at a time;
-see app.Engine) behind Gradio's queue (at most 4 running calls per event), so
+see search.engine.Engine) behind Gradio's queue (at most 4 running calls per event), so
 concurrent requests queue and latency grows with the number of clients. This script measures that end
 to end and checks that every answer is still correct under load:
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .app_server import app_options
 from .config import DEFAULT_INDEX, apply_offline_env
 
 apply_offline_env()
@@ -322,6 +323,15 @@ def similar(text, k, year, issuer, level, source, lead, kind, index_dir, model, 
         for hit, spans in zip(group.hits, group.shared, strict=True):
             shared = sum(b - a for a, b in spans)
             click.echo(f"   {hit.clause.address:12s} shared {shared:3d} chars  {hit.clause.text[:80]}")
+
+
+@main.command("app")
+@app_options
+def app(**options) -> None:
+    """Start the web app (as python app.py does): search, census, answers, wording, documents."""
+    from .app_server import serve
+
+    serve(**options)
 
 
 if __name__ == "__main__":
