@@ -158,6 +158,12 @@ class Catalogue:
         ).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
 
+    def law_sources(self) -> set[str]:
+        """The sources the kind rule reads as laws (filters.LAW_SOURCES_SQL: one rule for masks and SQL)."""
+        from .filters import LAW_SOURCES_SQL
+
+        return {source for (source,) in self.db.execute(LAW_SOURCES_SQL)}
+
     def lead_units(self) -> list[tuple[str, int]]:
         """Every lead unit of the index with the number of clauses it leads, commonest first (the app's
         choices for the lead filter)."""

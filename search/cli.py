@@ -38,6 +38,12 @@ def _filter_options(func: Callable) -> Callable:
             click.option("--level", default="", help="Administrative level: 国家 省 市 县 区."),
             click.option("--source", default="", help="Text in the document's source path or id."),
             click.option("--lead", default="", help="Text in a task's lead unit (牵头单位)."),
+            click.option(
+                "--kind",
+                type=click.Choice(["plan", "law"]),
+                default=None,
+                help="Plans only, or laws only (documents read as 第X条 articles); default both.",
+            ),
         ]
     ):
         func = option(func)
@@ -74,10 +80,10 @@ def _searcher(index_dir: Path, model: str | None):
     return searcher
 
 
-def _filters(year, issuer, level, source, lead=""):
+def _filters(year, issuer, level, source, lead="", kind=None):
     from .filters import Filters
 
-    return Filters.parse(year, issuer, level, source, lead)
+    return Filters.parse(year, issuer, level, source, lead, kind or "")
 
 
 @click.group()
@@ -199,13 +205,14 @@ def cited_by(source: str, index_dir: Path, as_json: bool) -> None:
 @JSON_OPTION
 @friendly_errors
 def query(
-    text, k, batch, context, per_plan, by_plan, year, issuer, level, source, lead, index_dir, model, as_json
-) -> None:
+    text, k, batch, context, per_plan, by_plan, year, issuer, level, source, lead, kind, index_dir, model,
+    as_json,
+) -> None:  # fmt: skip
     """Find the clauses that best match TEXT (spread over plans unless TEXT names one plan)."""
     from .retrieve import QueryError
 
     searcher = _searcher(index_dir, model)
-    filters = _filters(year, issuer, level, source, lead)
+    filters = _filters(year, issuer, level, source, lead, kind)
     if batch:
         for line in Path(batch).read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -253,12 +260,12 @@ def _print_plans(searcher, text: str, k: int, filters, as_json: bool) -> None:
 @INDEX_OPTION
 @JSON_OPTION
 @friendly_errors
-def mentions(term, year, issuer, level, source, lead, index_dir, as_json) -> None:
+def mentions(term, year, issuer, level, source, lead, kind, index_dir, as_json) -> None:
     """Every plan whose text contains TERM, with counts, sorted by year."""
     from .census import census
 
     searcher = _searcher(index_dir, None)
-    result = census(searcher, term, _filters(year, issuer, level, source, lead))
+    result = census(searcher, term, _filters(year, issuer, level, source, lead, kind))
     if as_json:
         _print_json([m.to_json() for m in result.mentions])
         return
@@ -278,12 +285,12 @@ def mentions(term, year, issuer, level, source, lead, index_dir, as_json) -> Non
 @MODEL_OPTION
 @JSON_OPTION
 @friendly_errors
-def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_json) -> None:
+def ask(question, k, year, issuer, level, source, lead, kind, index_dir, model, as_json) -> None:
     """Answer QUESTION with sentences cited to their clauses."""
     from .answer import ask as answer_question
 
     result = answer_question(
-        _searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source, lead)
+        _searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source, lead, kind)
     )
     if as_json:
         _print_json(result.to_json())
@@ -301,12 +308,12 @@ def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_jso
 @MODEL_OPTION
 @JSON_OPTION
 @friendly_errors
-def similar(text, k, year, issuer, level, source, lead, index_dir, model, as_json) -> None:
+def similar(text, k, year, issuer, level, source, lead, kind, index_dir, model, as_json) -> None:
     """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
     from .wording import similar as find_similar
 
     groups = find_similar(
-        _searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source, lead)
+        _searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source, lead, kind)
     )
     if as_json:
         _print_json([g.to_json() for g in groups])

@@ -65,6 +65,26 @@ def further_by_plan(
     return shown, {source: further[source][:limit] for source in plans if source in further}
 
 
+def beyond_reach(
+    searcher: Searcher, query: str, hits: list[Hit], further: dict[str, list[Hit]], filters: Filters | None
+) -> dict[str, list[Hit]]:
+    """Further hits of the shown plans that have more candidates but none in the deeper list, each from
+    a search within that plan (a source filter: ranked as scored). Why: a topic query keeps law
+    articles after the plans' clauses (Weights.law_cap), so a shown law's further articles lie beyond
+    FURTHER_DEPTH; its "该文件更多 N 条" must still open them."""
+    shown = {h.clause.clause_id for h in hits}
+    found: dict[str, list[Hit]] = {}
+    for hit in hits:
+        source = hit.document.source
+        if hit.plan_more and source not in further and source not in found:
+            within = replace(filters or Filters(), source=source)
+            own = searcher.search(query, k=FURTHER_SHOWN + len(hits), filters=within)
+            own = [h for h in own if h.document.source == source and h.clause.clause_id not in shown]
+            if own:
+                found[source] = own[: min(FURTHER_SHOWN, hit.plan_more)]
+    return found
+
+
 def plan_view(
     searcher: Searcher, query: str, k: int = 10, filters: Filters | None = None, per_row: int = PER_ROW
 ) -> list[PlanRow]:
@@ -83,6 +103,7 @@ def search_with_further(
     them a seed query took about 1.6× a plain search's time, this way about 1.1× (median ~20 ms vs 18)."""
     deeper = searcher.search(query, k=k + FURTHER_DEPTH, filters=filters)
     hits, further = further_by_plan(deeper, k)
+    further |= beyond_reach(searcher, query, hits, further, filters)
     if context:
         hits = [replace(h, context=searcher.neighbours(h.clause, context)) for h in hits]
     return hits, further

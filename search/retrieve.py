@@ -21,10 +21,19 @@ from pathlib import Path
 import numpy as np
 
 from .catalogue import Catalogue
-from .cues import Cues, place_names, quoted_terms, substrings_in, targets_one_plan, verbatim_pairs
+from .cues import (
+    Cues,
+    law_names,
+    names_a_law,
+    place_names,
+    quoted_terms,
+    substrings_in,
+    targets_one_plan,
+    verbatim_pairs,
+)
 
 # Filters and QueryError live in search.filters; callers import them from here as well
-from .filters import FilterColumns, Filters, QueryError, masks
+from .filters import FilterColumns, Filters, QueryError, law_documents, masks
 from .fusion import Weights, fuse, rank_order, spread
 from .hits import PASSAGE_CHARS, Hits, Layout
 from .keyword import Tokenizer, char_bigrams, normalise
@@ -57,6 +66,7 @@ class Pool:
     cue: np.ndarray = field(default_factory=lambda: np.zeros(0))
     verbatim: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     targeted: bool = False  # the query names one plan (place and year): not spread over plans
+    names_law: bool = False  # the query asks for law text (cues.names_a_law): law articles not capped
 
 
 @dataclass
@@ -102,9 +112,13 @@ class Searcher:
         self.doc_place = [normalise(f"{m['region']} {m['issuer']} {m['title']}") for m in meta]
         self.places = set(place_names(normalise(m["region"]) for m in meta if m["region"]))
         self._place_len = max(map(len, self.places), default=0)
+        self.doc_law = law_documents(self.catalogue.law_sources(), self.doc_source)  # per document
+        self.law_names = set(law_names(meta[d]["title"] for d in np.flatnonzero(self.doc_law)))
+        self._law_len = max(map(len, self.law_names), default=0)
+        self.has_laws = bool(self.doc_law.any())
         self._filter_columns = FilterColumns(
             self.doc_year, self.doc_level, self.doc_names, self.doc_source, self.clause_doc,
-            *self.catalogue.lead_columns(),
+            *self.catalogue.lead_columns(), self.doc_law,
         )  # fmt: skip
         self.hits = Hits(self.catalogue, self.layout, meta, self.doc_row)
 
@@ -185,18 +199,23 @@ class Searcher:
         verbatim = int(pool.verbatim.sum())
         targeted = pool.targeted or bool(filters.source)
         if not targeted:
-            order = order[self._spread(pool, order, fused, per_plan)]
+            cap_laws = self.has_laws and not pool.names_law and filters.kind != "law"
+            order = order[self._spread(pool, order, fused, per_plan, cap_laws)]
         return Ranking(
             pool.rows[order], fused[order], {n: leg[order] for n, leg in legs.items()}, verbatim, targeted
         )
 
-    def _spread(self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None) -> list[int]:
+    def _spread(
+        self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None, cap_laws: bool = False
+    ) -> list[int]:
         """The ranked pool spread over plans: a cap of ``per_plan`` clauses when asked for (or set in the
-        weights; 0 asked: no spread), else the plan penalty. Verbatim holders and holders of the quoted
-        terms are spread among themselves only."""
-        plans = self.clause_doc[pool.rows[order]].tolist()
+        weights; 0 asked: no spread), else the plan penalty; with ``cap_laws``, law articles capped
+        (Weights.law_cap). Verbatim holders and holders of the quoted terms are spread among
+        themselves only."""
+        docs = self.clause_doc[pool.rows[order]]
         groups = (pool.verbatim * 2 + (pool.quoted > 0))[order].tolist()
-        return spread(plans, fused[order], groups, self.weights, per_plan)
+        laws = self.doc_law[docs].tolist() if cap_laws else None
+        return spread(docs.tolist(), fused[order], groups, self.weights, per_plan, laws)
 
     def _cached_masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
         """masks(), remembered for the last few filters: a user pages through queries under one filter,
@@ -263,6 +282,9 @@ class Searcher:
         dense_rows, _ = self.legs.dense(vector, depth, clause_mask)
         verbatim = self.verbatim_rows(query, pairs, clause_mask)
         rows = np.union1d(np.union1d(dense_rows, keyword.top(depth)), verbatim).astype(np.int64)
+        names_law = names_a_law(normalise(query), self.law_names, self._law_len)
+        if self.has_laws and not names_law:  # law articles will be capped: pool the plans' best too
+            rows = np.union1d(rows, self._plan_rows(vector, clause_tokens, clause_mask))
         dense = self.legs.cosines(rows, vector)  # for every pooled row, keyword-only ones too
         docs = self.clause_doc[rows]
         pool = Pool(rows, dense, keyword.at(rows), document.at(docs), pairs.at(docs))
@@ -270,7 +292,21 @@ class Searcher:
         pool.cue = self._cue_match(cues, docs)
         pool.verbatim = np.isin(rows, verbatim)
         pool.targeted = targets_one_plan(cues)
+        pool.names_law = names_law
         return pool
+
+    def _plan_rows(self, vector: np.ndarray, tokens: list[str], clause_mask: np.ndarray | None):
+        """The best plan clauses (kind plan) of the dense and keyword legs, pooled beside the best of all
+        rows in an index that holds laws: a topic query's law articles, capped in the ranking, would
+        otherwise take most of the pool (控辍保学: 3 plan clauses among 51 candidates)."""
+        plans = self._cached_masks(Filters(kind="plan"))[0]
+        if clause_mask is not None:
+            plans = plans & clause_mask
+        if not plans.any():
+            return np.zeros(0, dtype=np.int64)
+        depth = self.weights.depth
+        dense_rows, _ = self.legs.dense(vector, depth, plans)
+        return np.union1d(dense_rows, self.legs.keyword("clauses", tokens, plans).top(depth))
 
     def verbatim_rows(self, query: str, pairs: Scores, clause_mask: np.ndarray | None) -> np.ndarray:
         """Clause rows (allowed by the mask) whose text holds the query verbatim, ignoring whitespace,
