@@ -71,8 +71,8 @@ WARMUP_TIMEOUT_S = 300.0  # the first query waits for the model and index to fin
 SEARCH_K = 10  # what the app's slider defaults to
 SEARCH_CONTEXT = 1
 ASK_K = 6
-NO_FILTERS = ("", "", None, "", "", "")  # year_from, year_to, issuer, level, source, lead: page defaults
-API_NO_FILTERS = ("", "", "", "", "")  # year, issuer, level, source, lead: the data API's defaults
+NO_FILTERS = ("", "", None, "", "", "", "")  # year_from, year_to, issuer, level, source, lead, kind
+API_NO_FILTERS = ("", "", "", "", "", "")  # year, issuer, level, source, lead, kind: the data API's defaults
 ENDPOINTS = ("ui", "api")  # the page's handlers, or the data API beside them
 
 # Questions for /do_ask with a figure the answer must contain and the clause address it must cite.

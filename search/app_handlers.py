@@ -43,10 +43,9 @@ def friendly(*defaults):
     return wrap
 
 
-def make_filters(year_from, year_to, issuer, level, source, lead="") -> Filters:
-    return Filters.parse(
-        v.year_filter_text(year_from, year_to), issuer or "", level or "", source or "", lead or ""
-    )
+def make_filters(year_from, year_to, issuer, level, source, lead="", kind="") -> Filters:
+    year = v.year_filter_text(year_from, year_to)
+    return Filters.parse(year, issuer or "", level or "", source or "", lead or "", kind or "")
 
 
 class Handlers:
@@ -57,11 +56,13 @@ class Handlers:
 
     # ---- the search tabs --------------------------------------------------------------------------
     @friendly("", "")
-    def do_search(self, query, k, context, by_plan, year_from, year_to, issuer, level, source, lead=""):
+    def do_search(
+        self, query, k, context, by_plan, year_from, year_to, issuer, level, source, lead="", kind=""
+    ):
         """Result cards (or one row per plan) and the citations; each plan's further hits open in place."""
         from .plans import plan_view, search_with_further
 
-        filters = make_filters(year_from, year_to, issuer, level, source, lead)
+        filters = make_filters(year_from, year_to, issuer, level, source, lead, kind)
         if by_plan:
             with self.engine.use() as searcher:
                 rows = plan_view(searcher, query, k=int(k), filters=filters)
@@ -71,7 +72,7 @@ class Handlers:
             hits, further = search_with_further(searcher, query, int(k), filters, int(context))
         return v.results_html(query.strip(), hits, v.filters_label(filters), further), v.citations_text(hits)
 
-    def do_census(self, term, year_from, year_to, issuer, level, source, lead=""):
+    def do_census(self, term, year_from, year_to, issuer, level, source, lead="", kind=""):
         import gradio as gr
         import pandas as pd
 
@@ -79,7 +80,7 @@ class Handlers:
         from .exports import prune_folders, write_census_csv
 
         try:
-            filters = make_filters(year_from, year_to, issuer, level, source, lead)
+            filters = make_filters(year_from, year_to, issuer, level, source, lead, kind)
             with self.engine.use() as searcher:
                 result = census(searcher, term, filters)
                 in_scope = searcher.documents(filters, with_text=False)
@@ -100,19 +101,19 @@ class Handlers:
         return summary, chart, table, gr.update(value=str(path), visible=bool(result.mentions))
 
     @friendly("")
-    def do_ask(self, question, k, year_from, year_to, issuer, level, source, lead=""):
+    def do_ask(self, question, k, year_from, year_to, issuer, level, source, lead="", kind=""):
         from .answer import ask
 
-        filters = make_filters(year_from, year_to, issuer, level, source, lead)
+        filters = make_filters(year_from, year_to, issuer, level, source, lead, kind)
         with self.engine.use() as searcher:
             answer = ask(searcher, question, k=int(k), filters=filters)
         return v.answer_html(answer)
 
     @friendly("")
-    def do_similar(self, draft, k, year_from, year_to, issuer, level, source, lead=""):
+    def do_similar(self, draft, k, year_from, year_to, issuer, level, source, lead="", kind=""):
         from .wording import similar
 
-        filters = make_filters(year_from, year_to, issuer, level, source, lead)
+        filters = make_filters(year_from, year_to, issuer, level, source, lead, kind)
         with self.engine.use() as searcher:
             precedents = similar(searcher, draft, k=int(k), filters=filters)
         return v.precedents_html(precedents, draft)

@@ -94,7 +94,14 @@ def build_ui(engine: Engine):
                 scale=2,
                 elem_id="lead-filter",
             )
-        filters = [year_from, year_to, issuer, level, source, lead]
+            kind = gr.Dropdown(
+                label="类型 Kind",
+                value="",
+                min_width=120,
+                choices=[("全部", ""), ("规划 Plans", "plan"), ("法律法规 Laws", "law")],
+                elem_id="kind-filter",
+            )
+        filters = [year_from, year_to, issuer, level, source, lead, kind]
         open_doc = gr.Textbox(visible="hidden", elem_id="open-doc")
         open_doc_btn = gr.Button(visible="hidden", elem_id="open-doc-btn")
 

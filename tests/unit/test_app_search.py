@@ -106,6 +106,20 @@ def test_plan_view_rows_open_their_further_clauses(app):
             assert row.count('class="hit-card"') == 2 and 'class="more-card"' in row
 
 
+def test_the_kind_filter_keeps_plans_or_laws(app):
+    with app.engine.use() as searcher:
+        laws = {searcher.doc_source[d] for d in searcher.doc_law.nonzero()[0]}
+
+    def sources(kind: str) -> set[str]:
+        page, _ = app.do_search("教师 权利 义务", 10, 0, False, *[""] * 6, kind)
+        return {source for source, _ in RANKED.findall(page)}
+
+    both, plans, only_laws = sources(""), sources("plan"), sources("law")
+    assert both & laws and both - laws  # unfiltered: a teacher's rights are in plans and laws alike
+    assert plans and not plans & laws
+    assert only_laws and only_laws <= laws
+
+
 # ---- start-up ----------------------------------------------------------------------------------------
 def test_the_pages_style_and_script_are_package_data():
     from search.app_ui import STATIC, page_css, page_js
