@@ -20,7 +20,7 @@ from search.census import census
 from search.encoder import load_encoder
 from search.retrieve import Searcher
 
-from machine import ROOT, provenance
+from machine import ROOT, provenance, write_result
 
 LEGS = {
     "bm25": dict(dense=0.0, keyword=1.0, document=0.0, pairs=0.0),
@@ -83,7 +83,6 @@ def main() -> None:
             cells = " ".join(f"{row[m]:6.3f}" for m in ("R@1", "R@3", "R@5"))
             print(f"{config:8s} {kind:8s} {row['n']:3d} {cells}")
     print(f"census terms exact: {sum(census_ok.values())}/{len(census_ok)}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         **provenance("eval_seeds.py"),
         "weights": asdict(default),
@@ -91,7 +90,7 @@ def main() -> None:
         "census_exact": census_ok,
         "build_seconds": round(build_seconds, 1),
     }
-    args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_result(args.json, payload)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 from search.retrieve import Filters, Searcher
-from search.store import clause_from_row
 from search.text import squeeze
 
 from machine import machine
@@ -105,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         index = Path(tempfile.mkdtemp(prefix="spans-index-")) / "index"
         build_index(ROOT / "corpus", index, encoder, progress=False)
     searcher = Searcher.open(index, encoder=encoder)
-    rows = searcher.store.db.execute("SELECT * FROM clauses ORDER BY vec").fetchall()
-    spans = sample_spans([clause_from_row(r) for r in rows], args.spans)
+    clauses = searcher.catalogue.all_clauses()
+    spans = sample_spans(clauses, args.spans)
     result = evaluate(searcher, spans)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     run = {
@@ -115,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "commit": commit.strip()[:12],
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "corpus": args.name,
-        "clauses": len(rows),
+        "clauses": len(clauses),
         "seed": SEED,
         "span_chars": [MIN_CHARS, MAX_CHARS],
         "model": searcher.store.manifest.get("model"),

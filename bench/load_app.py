@@ -5,7 +5,7 @@
 
 Why: the library's own latency (bench/scale.py) says nothing about what a user of the app sees when
 others use it at the same time. The app runs every library call under one lock (one call at a time;
-see app.Engine) behind Gradio's queue (at most 4 running calls per event), so
+see search.engine.Engine) behind Gradio's queue (at most 4 running calls per event), so
 concurrent requests queue and latency grows with the number of clients. This script measures that end
 to end and checks that every answer is still correct under load:
 
@@ -59,7 +59,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from machine import provenance, relative
+from machine import provenance, relative, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_QUERIES = ROOT / "bench" / "seed_queries.jsonl"
@@ -71,8 +71,8 @@ WARMUP_TIMEOUT_S = 300.0  # the first query waits for the model and index to fin
 SEARCH_K = 10  # what the app's slider defaults to
 SEARCH_CONTEXT = 1
 ASK_K = 6
-NO_FILTERS = ("", "", None, "", "", "")  # year_from, year_to, issuer, level, source, lead: page defaults
-API_NO_FILTERS = ("", "", "", "", "")  # year, issuer, level, source, lead: the data API's defaults
+NO_FILTERS = ("", "", None, "", "", "", "")  # year_from, year_to, issuer, level, source, lead, kind
+API_NO_FILTERS = ("", "", "", "", "", "")  # year, issuer, level, source, lead, kind: the data API's defaults
 ENDPOINTS = ("ui", "api")  # the page's handlers, or the data API beside them
 
 # Questions for /do_ask with a figure the answer must contain and the clause address it must cite.
@@ -732,10 +732,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; the app was stopped", file=sys.stderr)
         return 130
     print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    summary = {key: value for key, value in asdict(report).items() if key != "records"}
-    args.output.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    write_result(args.output, {key: value for key, value in asdict(report).items() if key != "records"})
     return 0 if report.errors == 0 and report.requests > 0 else 1
 
 

@@ -6,6 +6,7 @@ result file starts with :func:`provenance` (date, commit, machine, command) and 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import re
@@ -89,3 +90,10 @@ def provenance(script: str, argv: Sequence[str] | None = None) -> dict:
         "machine": machine(),
         "command": " ".join([".venv/bin/python", f"bench/{script}", *args]),
     }
+
+
+def write_result(path: Path, report: dict) -> None:
+    """Write a result file: UTF-8 JSON, indented, its folder made first; and say where it went."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")

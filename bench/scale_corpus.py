@@ -186,7 +186,7 @@ class ScaleCorpus:
 
 
 @dataclass
-class _DocPlan:
+class DocPlan:
     region: str
     short: str
     level: str
@@ -217,7 +217,7 @@ def _scale_number(match: re.Match, factor: float) -> str:
     return str(max(1, round(value)))
 
 
-def perturb(text: str, plan: _DocPlan, year_shift: int) -> str:
+def perturb(text: str, plan: DocPlan, year_shift: int) -> str:
     """Place names swapped, years shifted, counts and amounts scaled."""
     for old, new in plan.replace:
         text = text.replace(old, new)
@@ -228,7 +228,7 @@ def perturb(text: str, plan: _DocPlan, year_shift: int) -> str:
     return text
 
 
-def _plan(rng: random.Random, base: Document, origin: str) -> _DocPlan:
+def _plan(rng: random.Random, base: Document, origin: str) -> DocPlan:
     region = _pick_region(rng)
     short = _short(region)
     replace: list[tuple[str, str]] = []
@@ -237,7 +237,7 @@ def _plan(rng: random.Random, base: Document, origin: str) -> _DocPlan:
         if _short(base.region) != base.region:
             replace.append((_short(base.region), short))
     bureau = "教育局" if origin == "plans" else rng.choice(BUREAUS)
-    return _DocPlan(
+    return DocPlan(
         region, short, level_of(region), rng.choice(YEARS), rng.choice(SCALES), region + bureau, replace
     )
 

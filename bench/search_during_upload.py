@@ -138,7 +138,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         cards, _ = client.call("/do_search", ("第7片区", 10, 0, False, *NO_FILTERS), SEARCH_TIMEOUT_S)
         client.close()
     report = outcome.get("report", "")
-    found = f'data-source="uploads/{plan.name}"' in cards  # the new plan is served after the swap
+    found = f'class="hit-card" data-source="uploads/{plan.name}"' in cards  # served after the swap
     embedded = re.search(r"新嵌入 (\d+)", report)
     indexed = found and embedded is not None and int(embedded.group(1)) >= args.clauses
     return {

@@ -25,6 +25,7 @@ FILTERS = {
     "level": "级别 administrative level: 国家 省 市 县 区 (空 = 全部 empty = all)",
     "source": "文件来源路径或编号中的文字 text in the document's source path or id (空 = 全部)",
     "lead": "牵头单位中的文字 text in a task's lead unit (牵头单位), e.g. 市财政局 (空 = 不限)",
+    "kind": "文件类型 document kind: plan (规划、计划) or law (法律法规, 按条) (空 = 全部 empty = both)",
 }
 MAX_K = 100  # a network caller cannot ask for the whole index in one request
 MAX_CONTEXT = 5

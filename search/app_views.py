@@ -1,32 +1,23 @@
-"""Pure view functions for the app: library results → escaped HTML, table rows, CSV text.
+"""Pure view functions for the app: library results → escaped HTML, table rows, chart SVG.
+
+Pure: each function returns text built from its arguments and nothing else; none reads or writes files,
+the index or the clock (the census CSV files are written by search.exports, the documents tab's views
+are in search.app_documents). The page's handlers (search.app_handlers) call the library and hand the
+results here.
 
 Document text is untrusted (a plan can contain ``<script>`` or ``<img onerror>``), so every string that
 comes from a document or a user goes through :func:`esc` before it is placed in HTML, and highlight
 spans are applied to the *raw* text segment by segment, each segment escaped on its own, so offsets
-stay right and no markup from the text survives. app.py only wires these to Gradio components.
+stay right and no markup from the text survives.
 """
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
-import shutil
-import time
-import unicodedata
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 
 from .records import Clause, Document, Hit, citation
-from .uploads import (  # noqa: F401 (the app's names for them)
-    MAX_UPLOAD_BYTES,
-    UPLOAD_TYPES,
-    UploadRejected,
-    check_upload,
-    safe_upload_name,
-    save_upload,
-)
 
 # ---- escaping and highlighting -------------------------------------------------------------------
 
@@ -86,7 +77,7 @@ def clause_address(clause: Clause) -> str:
 
 
 def copy_button(text: str, label: str = "复制引用") -> str:
-    """A button the page script copies ``data-copy`` from (see COPY_JS in app.py)."""
+    """A button the page script copies ``data-copy`` from (search/app_static/app.js)."""
     return (
         f'<button type="button" class="copy-btn" data-copy="{esc(text)}" title="Copy citation">'
         f"{esc(label)}</button>"
@@ -118,6 +109,25 @@ def filters_label(filters) -> str:
     return " · ".join(parts) if parts else "全部文件"
 
 
+def year_filter_text(year_from: object, year_to: object) -> str:
+    """Text for Filters.parse from two optional year inputs (None, '', a number or a numeric string)."""
+
+    def clean(value: object) -> str:
+        if value in (None, ""):
+            return ""
+        try:
+            return str(int(float(value)))
+        except (TypeError, ValueError):
+            return str(value).strip()
+
+    a, b = clean(year_from), clean(year_to)
+    if not a and not b:
+        return ""
+    if a and b and a == b:
+        return a
+    return f"{a}-{b}"
+
+
 def _context_html(hit: Hit, n: int) -> str:
     if not hit.context:
         return ""
@@ -136,15 +146,20 @@ def _context_html(hit: Hit, n: int) -> str:
     )
 
 
-def hit_card(hit: Hit, n: int) -> str:
+def hit_card(hit: Hit, n: object, more: Sequence[Hit] | None = None, css: str = "hit-card") -> str:
     """One result: citation line, heading path, highlighted clause text, its units and citations (links to
-    the cited documents), context, copy button."""
+    the cited documents), context, copy button, and "该文件更多 N 条".
+
+    ``more``: None shows the plan's count of further clauses as a note; the plan's further hits expand in
+    place under the card (:func:`more_hits_html`); an empty sequence shows neither (the plan's count is
+    on another card of it, or this card is itself a further hit)."""
     from .link_views import cites_html, units_html  # link_views builds on this module's helpers
 
     d, c = hit.document, hit.clause
     meta = " · ".join(esc(x) for x in (d.title, d.issuer, d.year or "", clause_address(c)) if x)
+    note = _more_html(hit) if more is None else ""
     return (
-        f'<article class="hit-card" data-source="{esc(d.source)}" data-clause="{esc(c.clause_id)}">'
+        f'<article class="{css}" data-source="{esc(d.source)}" data-clause="{esc(c.clause_id)}">'
         f'<header class="hit-head"><span class="hit-n">{n}</span><span class="hit-cite">{meta}</span>'
         f"{copy_button(hit.citation)}</header>"
         f'<div class="hit-path">{esc(heading_path(c))}</div>'
@@ -153,13 +168,14 @@ def hit_card(hit: Hit, n: int) -> str:
         f"{_context_html(hit, n)}"
         '<footer class="hit-foot">'
         f'<span class="score" title="fused score">相关度 {hit.score:.2f}</span>'
-        f'<span class="src">{esc(d.source)}</span>{_more_html(hit)}</footer>'
+        f'<span class="src">{esc(d.source)}</span>{note}</footer>'
+        f"{more_hits_html(d.source, hit.plan_more, more or (), n)}"
         "</article>"
     )
 
 
 def _more_html(hit: Hit) -> str:
-    """ "该文件更多 N 条": the plan has more matching clauses than shown; choosing the plan in the
+    """ "该文件更多 N 条" as a note, where the further hits are not at hand: choosing the plan in the
     文件 filter lists them all (a query inside one plan is not spread over plans)."""
     if not hit.plan_more:
         return ""
@@ -169,9 +185,27 @@ def _more_html(hit: Hit) -> str:
     )
 
 
+def more_hits_html(source: str, total: int, further: Sequence[Hit], n: object) -> str:
+    """ "该文件更多 N 条" that opens in place: the plan's ``further`` hits (best first) as cards in a
+    closed <details>, and how many of its ``total`` further clauses are not shown. "" without hits."""
+    if not further or not total:
+        return ""
+    cards = "".join(hit_card(h, f"{n}+{j}", (), "more-card") for j, h in enumerate(further, 1))
+    left = total - len(further)
+    note = (
+        f'<div class="more-note">另有 {left} 条：在「文件 Document」筛选中选择此文件可查看全部。</div>'
+        if left > 0
+        else ""
+    )
+    return (
+        f'<details class="more-hits" data-source="{esc(source)}"><summary class="plan-more">'
+        f"该文件更多 {total} 条</summary>{cards}{note}</details>"
+    )
+
+
 def plan_rows_html(query: str, rows: Sequence, scope: str = "全部文件") -> str:
     """The plan view (按文件): one row per plan, ranked by its best clause, with that clause and the
-    next best and their citations."""
+    next best and their citations; the plan's further clauses open in place under them."""
     if not rows:
         return results_html(query, [], scope)
     head = f'<div class="summary">「{esc(query)}」· {len(rows)} 个文件 plans · 范围 scope：{esc(scope)}</div>'
@@ -179,16 +213,25 @@ def plan_rows_html(query: str, rows: Sequence, scope: str = "全部文件") -> s
     for n, row in enumerate(rows, 1):
         d = row.document
         title = " · ".join(esc(x) for x in (d.title, d.issuer, d.year or "") if x)
-        more = f'<span class="plan-more">该文件更多 {row.more} 条</span>' if row.more else ""
-        cards = "".join(hit_card(h, f"{n}.{i}") for i, h in enumerate(row.hits, 1))
+        expand = more_hits_html(d.source, row.more, row.further, n)
+        note = f'<span class="plan-more">该文件更多 {row.more} 条</span>' if row.more and not expand else ""
+        cards = "".join(hit_card(h, f"{n}.{i}", ()) for i, h in enumerate(row.hits, 1))
         out.append(
             f'<section class="plan-row" data-source="{esc(d.source)}">'
-            f'<header class="plan-head"><span class="hit-n">{n}</span>{title}{more}</header>{cards}</section>'
+            f'<header class="plan-head"><span class="hit-n">{n}</span>{title}{note}</header>{cards}{expand}'
+            "</section>"
         )
     return head + "".join(out)
 
 
-def results_html(query: str, hits: Sequence[Hit], scope: str = "全部文件") -> str:
+def results_html(
+    query: str,
+    hits: Sequence[Hit],
+    scope: str = "全部文件",
+    further: Mapping[str, Sequence[Hit]] | None = None,
+) -> str:
+    """The result cards. With ``further`` (source → that plan's further hits, search.plans.further_by_plan)
+    the last card of each plan opens them in place; without it each card notes its plan's count."""
     if not hits:
         return (
             f'<div class="empty">在「{esc(scope)}」范围内没有找到与「{esc(query)}」相关的条款。'
@@ -197,24 +240,21 @@ def results_html(query: str, hits: Sequence[Hit], scope: str = "全部文件") -
     head = (
         f'<div class="summary">「{esc(query)}」· {len(hits)} 条结果 results · 范围 scope：{esc(scope)}</div>'
     )
-    return head + "".join(hit_card(h, i) for i, h in enumerate(hits, 1))
+    last = {h.document.source: i for i, h in enumerate(hits)}
+
+    def more(i: int, hit: Hit) -> Sequence[Hit] | None:
+        if further is None:
+            return None
+        if last[hit.document.source] != i:
+            return ()
+        return further.get(hit.document.source) or None
+
+    return head + "".join(hit_card(h, i, more(i - 1, h)) for i, h in enumerate(hits, 1))
 
 
 # ---- 提及 census ---------------------------------------------------------------------------------
 
 CENSUS_HEADERS = ["年份 Year", "发文机关 Issuer", "标题 Title", "次数 Count", "首次出现 First clause"]
-CSV_HEADERS = [
-    "年份",
-    "发文机关",
-    "地区",
-    "标题",
-    "来源文件",
-    "文件内提及次数",
-    "条款地址",
-    "标题路径",
-    "条款原文",
-    "引用",
-]
 
 
 def census_rows(result) -> list[list]:
@@ -229,61 +269,6 @@ def census_rows(result) -> list[list]:
             where = "（仅见于标题或未编号正文）"
         rows.append([d.year or "—", d.issuer or d.region or "—", d.title, m.count, where])
     return rows
-
-
-def _csv_cell(value: object) -> object:
-    """Guard against spreadsheet formula injection: text starting with = + - @ gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def census_csv(result) -> str:
-    """CSV text: one row per matching clause (a plan with no matching clause gets one row)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADERS)
-    for m in result.mentions:
-        d = m.document
-        base = [d.year or "", d.issuer, d.region, d.title, d.source, m.count]
-        if not m.clauses:
-            writer.writerow([_csv_cell(v) for v in [*base, "", "", "", ""]])
-        for c in m.clauses:
-            row = [*base, clause_address(c), " / ".join(c.path), c.text, citation(d, c)]
-            writer.writerow([_csv_cell(v) for v in row])
-    return buffer.getvalue()
-
-
-def safe_file_stem(text: str, limit: int = 40) -> str:
-    """A file-name-safe rendering of user text (CJK, letters, digits kept; the rest become _)."""
-    stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", unicodedata.normalize("NFKC", text or "")).strip("_.")
-    return stem[:limit] or "term"
-
-
-def prune_folders(root: Path, max_age_s: float, now: float | None = None) -> int:
-    """Delete the subfolders of ``root`` not modified for ``max_age_s`` seconds; returns how many.
-
-    Why: each census writes its CSV download into a fresh folder; without pruning a busy app fills
-    the disk (bench/load_app.py writes hundreds an hour).
-    """
-    if not root.is_dir():
-        return 0
-    cutoff = (time.time() if now is None else now) - max_age_s
-    removed = 0
-    for folder in root.iterdir():
-        if folder.is_dir() and folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
-
-
-def write_census_csv(result, folder: Path) -> Path:
-    """Write :func:`census_csv` under ``folder`` (UTF-8 with BOM, so spreadsheets read the Chinese)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"提及_{safe_file_stem(result.term)}.csv"
-    path.write_text(census_csv(result), encoding="utf-8-sig")
-    return path
 
 
 def bar_chart_svg(
@@ -443,158 +428,3 @@ def precedents_html(precedents: Sequence, draft: str) -> str:
     head = f'<div class="summary">{len(precedents)} 份文件中的 {n} 条相似条款，按年份排列（oldest first）。'
     head += "</div>"
     return head + '<div class="timeline">' + "".join(groups) + "</div>"
-
-
-# ---- 文档 documents ------------------------------------------------------------------------------
-
-DOC_HEADERS = [
-    "年份 Year",
-    "级别 Level",
-    "地区 Region",
-    "发文机关 Issuer",
-    "标题 Title",
-    "文号 No.",
-    "日期 Date",
-    "条款 Clauses",
-    "来源 Source",
-]
-
-
-def documents_rows(documents: Sequence[Document], clause_counts: dict[str, int] | None = None) -> list[list]:
-    counts = clause_counts or {}
-    return [
-        [
-            d.year or "—",
-            d.level or "—",
-            d.region or "—",
-            d.issuer or "—",
-            d.title,
-            d.doc_number or "—",
-            d.date or "—",
-            counts.get(d.source, ""),
-            d.source,
-        ]
-        for d in documents
-    ]
-
-
-def document_label(d: Document) -> str:
-    return f"{d.year or '—'} · {d.title} · {d.issuer or d.region or '—'}"
-
-
-def document_choices(documents: Sequence[Document]) -> list[tuple[str, str]]:
-    """Dropdown choices (label, source), newest first."""
-    ordered = sorted(documents, key=lambda d: (-(d.year or 0), d.title))
-    return [(document_label(d), d.source) for d in ordered]
-
-
-def issuer_choices(documents: Sequence[Document]) -> list[str]:
-    """Distinct issuers and regions, for the issuer/region filter (a substring filter)."""
-    names = {x for d in documents for x in (d.issuer, d.region) if x}
-    return sorted(names)
-
-
-def year_bounds(documents: Sequence[Document]) -> tuple[int | None, int | None]:
-    years = [d.year for d in documents if d.year]
-    return (min(years), max(years)) if years else (None, None)
-
-
-def year_filter_text(year_from: object, year_to: object) -> str:
-    """Text for Filters.parse from two optional year inputs (None, '', a number or a numeric string)."""
-
-    def clean(value: object) -> str:
-        if value in (None, ""):
-            return ""
-        try:
-            return str(int(float(value)))
-        except (TypeError, ValueError):
-            return str(value).strip()
-
-    a, b = clean(year_from), clean(year_to)
-    if not a and not b:
-        return ""
-    if a and b and a == b:
-        return a
-    return f"{a}-{b}"
-
-
-def document_meta_html(d: Document, n_clauses: int) -> str:
-    fields = [
-        ("标题 Title", d.title),
-        ("发文机关 Issuer", d.issuer),
-        ("地区 Region", d.region),
-        ("级别 Level", d.level),
-        ("年份 Year", d.year or ""),
-        ("文号 No.", d.doc_number),
-        ("日期 Date", d.date),
-        ("来源 Source", d.source),
-    ]
-    names = {
-        "标题 Title": "title",
-        "发文机关 Issuer": "issuer",
-        "地区 Region": "region",
-        "级别 Level": "level",
-        "年份 Year": "year",
-        "文号 No.": "doc_number",
-        "日期 Date": "date",
-    }
-    rows = []
-    for label, value in fields:
-        how = d.provenance.get(names.get(label, ""), "")
-        badge = {"read": "从正文读取", "given": "目录给定"}.get(how, "")
-        tag = f' <span class="prov">{esc(badge)}</span>' if badge and value else ""
-        rows.append(f"<tr><th>{esc(label)}</th><td>{esc(value) or '—'}{tag}</td></tr>")
-    return (
-        f'<table class="doc-meta">{"".join(rows)}<tr><th>条款 Clauses</th><td>{n_clauses}</td></tr></table>'
-    )
-
-
-def clause_tree_html(
-    document: Document, clauses: Sequence[Clause], preview: int = 60, focus: str = ""
-) -> str:
-    """The document's clause tree: headings as they open, then each clause (address, heading, first chars);
-    the clause whose id is ``focus`` (a cited article) is marked."""
-    out = [document_meta_html(document, len(clauses)), '<div class="tree">']
-    open_path: tuple[str, ...] = ()
-    for c in clauses:
-        parents = tuple(c.path[:-1])
-        common = 0
-        while common < min(len(parents), len(open_path)) and parents[common] == open_path[common]:
-            common += 1
-        for depth in range(common, len(parents)):
-            out.append(f'<div class="tree-head" style="--depth:{depth}">{esc(parents[depth])}</div>')
-        open_path = parents
-        depth = len(parents)
-        flat = re.sub(r"\s+", " ", c.text).strip()
-        own = (c.path[-1] if c.path else "").rstrip("…")
-        cut = len(own) if own and flat.startswith(own) else 0  # the item's own heading, shown bold
-        shown = snippet(flat, max(preview, cut + 20))
-        css = "tree-clause focus" if focus and c.clause_id == focus else "tree-clause"
-        out.append(
-            f'<div class="{css}" style="--depth:{depth}" data-clause="{esc(c.clause_id)}">'
-            f'<span class="addr">{esc(clause_address(c))}</span><span class="tree-text">'
-            f'<b class="tree-own">{esc(shown[:cut])}</b>{esc(shown[cut:])}</span></div>'
-        )
-    if not clauses:
-        out.append('<div class="empty">这份文件没有切分出条款。No clauses.</div>')
-    out.append("</div>")
-    return "".join(out)
-
-
-# ---- uploads (checks and saving live in search.uploads; re-exported for the app) ---------------
-
-
-def build_report_html(report, saved: Sequence[str], rejected: Sequence[str], dropped: Sequence[str]) -> str:
-    """What an upload or a rebuild did: files saved, files refused, and the build's counts and problems."""
-    parts = []
-    if saved:
-        parts.append("<p>已保存 Saved：" + "、".join(f"<code>{esc(s)}</code>" for s in saved) + "</p>")
-    if report is not None:
-        parts.append(
-            f"<p>索引已更新 Index rebuilt：{report.n_documents} 份文件，{report.n_clauses} 条条款"
-            f"（新嵌入 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒。</p>"
-        )
-    if rejected or dropped:
-        items = "".join(f"<li>{esc(r)}</li>" for r in [*rejected, *dropped])
-        parts.append(f'<div class="problems"><p>未编入索引 Not indexed：</p><ul>{items}</ul></div>')
-    return '<div class="upload-report">' + "".join(parts) + "</div>"

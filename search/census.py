@@ -15,7 +15,6 @@ import numpy as np
 from .keyword import normalise
 from .records import Clause, Document, citation, clause_json, document_json
 from .retrieve import Filters, QueryError, Searcher
-from .store import clause_from_row, document_from_row
 
 SQL_BATCH = 500  # documents read per SQL query
 
@@ -59,11 +58,8 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
         mentions = _backend_mentions(searcher, backend, needle, filters)
     else:
         where, args = filters.sql()
-        order = "ORDER BY year IS NULL, year, source"
-        rows = searcher.store.db.execute(
-            f"SELECT * FROM documents WHERE instr(norm_text, ?) AND {where} {order}", [needle, *args]
-        ).fetchall()
-        mentions = [_mention(searcher, row, needle, filters) for row in rows]
+        documents = searcher.catalogue.documents_containing(needle, where, args)
+        mentions = [_mention(searcher, document, needle, filters) for document in documents]
     mentions = [m for m in mentions if m.count]  # a clause filter can leave a document no mention
     docs, counts = Counter(), Counter()
     for m in mentions:
@@ -79,42 +75,33 @@ def _backend_mentions(searcher: Searcher, backend, needle: str, filters: Filters
         raise QueryError("a census by lead unit (--lead) runs on the local backend only: leave it out here")
     _, doc_mask = searcher.masks(filters)
     counts = backend.scan(needle, None if doc_mask is None else np.flatnonzero(doc_mask))
-    rows = []
-    found = sorted(counts)
+    sources = {searcher.doc_source[row]: n for row, n in counts.items()}
+    found = sorted(sources)
+    documents = []
     for at in range(0, len(found), SQL_BATCH):
         chunk = found[at : at + SQL_BATCH]
-        marks = ",".join("?" * len(chunk))
-        rows += searcher.store.db.execute(
-            f"SELECT *, doc_row FROM documents WHERE doc_row IN ({marks})", chunk
-        )
-    rows.sort(key=lambda r: (r[5] is None, r[5] or 0, r[0]))  # year IS NULL, year, source
+        documents += searcher.catalogue.documents(f"source IN ({','.join('?' * len(chunk))})", chunk)
+    documents.sort(key=lambda d: (d.year is None, d.year or 0, d.source))  # year IS NULL, year, source
     mentions = []
-    for row in rows:
-        mention = _mention(searcher, row[:-1], needle, filters)
-        mention.count = counts[row[-1]]
+    for document in documents:
+        mention = _mention(searcher, document, needle, filters)
+        mention.count = sources[document.source]
         mentions.append(mention)
     return mentions
 
 
-def _mention(searcher: Searcher, row: tuple, needle: str, filters: Filters) -> Mention:
+def _mention(searcher: Searcher, document: Document, needle: str, filters: Filters) -> Mention:
     """The document's count and clauses; under a clause filter (lead unit) only the text of the clauses
     it allows counts: a plain scan of their spans, merged so no character is counted twice."""
-    document = document_from_row(row)
     if not filters.lead:
-        clause_rows = searcher.store.db.execute(
-            "SELECT * FROM clauses WHERE source = ? AND instr(norm_text, ?) ORDER BY seq",
-            (document.source, needle),
-        )
-        found = [clause_from_row(r) for r in clause_rows]
+        found = searcher.catalogue.clauses_containing(document.source, needle)
         return Mention(document, normalise(document.text).count(needle), found)
     where, args = filters.clause_sql()
-    clause_rows = searcher.store.db.execute(
-        f"SELECT * FROM clauses WHERE source = ? AND {where} ORDER BY seq", (document.source, *args)
-    ).fetchall()
-    allowed = [clause_from_row(r) for r in clause_rows]
+    allowed = searcher.catalogue.clauses_of(document.source, where, args)
     spans = merged_spans((c.start, c.end) for c in allowed)
     count = sum(normalise(document.text[a:b]).count(needle) for a, b in spans)
-    return Mention(document, count, [c for c, r in zip(allowed, clause_rows, strict=True) if needle in r[6]])
+    holding = {c.clause_id for c in searcher.catalogue.clauses_containing(document.source, needle)}
+    return Mention(document, count, [c for c in allowed if c.clause_id in holding])
 
 
 def merged_spans(spans) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .app_server import app_options
 from .config import DEFAULT_INDEX, apply_offline_env
 
 apply_offline_env()
@@ -37,6 +38,12 @@ def _filter_options(func: Callable) -> Callable:
             click.option("--level", default="", help="Administrative level: 国家 省 市 县 区."),
             click.option("--source", default="", help="Text in the document's source path or id."),
             click.option("--lead", default="", help="Text in a task's lead unit (牵头单位)."),
+            click.option(
+                "--kind",
+                type=click.Choice(["plan", "law"]),
+                default=None,
+                help="Plans only, or laws only (documents read as 第X条 articles); default both.",
+            ),
         ]
     ):
         func = option(func)
@@ -92,10 +99,10 @@ def _searcher(index_dir: Path, model: str | None, backend: tuple[str, str | None
     return searcher
 
 
-def _filters(year, issuer, level, source, lead=""):
+def _filters(year, issuer, level, source, lead="", kind=None):
     from .filters import Filters
 
-    return Filters.parse(year, issuer, level, source, lead)
+    return Filters.parse(year, issuer, level, source, lead, kind or "")
 
 
 @click.group()
@@ -220,27 +227,14 @@ def cited_by(source: str, index_dir: Path, as_json: bool) -> None:
 @_backend_option
 @friendly_errors
 def query(
-    text,
-    k,
-    batch,
-    context,
-    per_plan,
-    by_plan,
-    year,
-    issuer,
-    level,
-    source,
-    lead,
-    index_dir,
-    model,
-    as_json,
-    backend,
-) -> None:
+    text, k, batch, context, per_plan, by_plan, year, issuer, level, source, lead, kind, index_dir, model,
+    as_json, backend,
+) -> None:  # fmt: skip
     """Find the clauses that best match TEXT (spread over plans unless TEXT names one plan)."""
     from .retrieve import QueryError
 
     searcher = _searcher(index_dir, model, backend)
-    filters = _filters(year, issuer, level, source, lead)
+    filters = _filters(year, issuer, level, source, lead, kind)
     if batch:
         for line in Path(batch).read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -289,12 +283,12 @@ def _print_plans(searcher, text: str, k: int, filters, as_json: bool) -> None:
 @JSON_OPTION
 @_backend_option
 @friendly_errors
-def mentions(term, year, issuer, level, source, lead, index_dir, as_json, backend) -> None:
+def mentions(term, year, issuer, level, source, lead, kind, index_dir, as_json, backend) -> None:
     """Every plan whose text contains TERM, with counts, sorted by year."""
     from .census import census
 
     searcher = _searcher(index_dir, None, backend)
-    result = census(searcher, term, _filters(year, issuer, level, source, lead))
+    result = census(searcher, term, _filters(year, issuer, level, source, lead, kind))
     if as_json:
         _print_json([m.to_json() for m in result.mentions])
         return
@@ -315,7 +309,7 @@ def mentions(term, year, issuer, level, source, lead, index_dir, as_json, backen
 @JSON_OPTION
 @_backend_option
 @friendly_errors
-def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_json, backend) -> None:
+def ask(question, k, year, issuer, level, source, lead, kind, index_dir, model, as_json, backend) -> None:
     """Answer QUESTION with sentences cited to their clauses."""
     from .answer import ask as answer_question
 
@@ -323,7 +317,7 @@ def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_jso
         _searcher(index_dir, model, backend),
         question,
         k=k,
-        filters=_filters(year, issuer, level, source, lead),
+        filters=_filters(year, issuer, level, source, lead, kind),
     )
     if as_json:
         _print_json(result.to_json())
@@ -342,12 +336,15 @@ def ask(question, k, year, issuer, level, source, lead, index_dir, model, as_jso
 @JSON_OPTION
 @_backend_option
 @friendly_errors
-def similar(text, k, year, issuer, level, source, lead, index_dir, model, as_json, backend) -> None:
+def similar(text, k, year, issuer, level, source, lead, kind, index_dir, model, as_json, backend) -> None:
     """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
     from .wording import similar as find_similar
 
     groups = find_similar(
-        _searcher(index_dir, model, backend), text, k=k, filters=_filters(year, issuer, level, source, lead)
+        _searcher(index_dir, model, backend),
+        text,
+        k=k,
+        filters=_filters(year, issuer, level, source, lead, kind),
     )
     if as_json:
         _print_json([g.to_json() for g in groups])
@@ -357,6 +354,15 @@ def similar(text, k, year, issuer, level, source, lead, index_dir, model, as_jso
         for hit, spans in zip(group.hits, group.shared, strict=True):
             shared = sum(b - a for a, b in spans)
             click.echo(f"   {hit.clause.address:12s} shared {shared:3d} chars  {hit.clause.text[:80]}")
+
+
+@main.command("app")
+@app_options
+def app(**options) -> None:
+    """Start the web app (as python app.py does): search, census, answers, wording, documents."""
+    from .app_server import serve
+
+    serve(**options)
 
 
 if __name__ == "__main__":

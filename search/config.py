@@ -13,6 +13,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = PROJECT_ROOT / "index"
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+DEFAULT_UPLOADS = PROJECT_ROOT / "uploads"  # the app saves uploads here, never into the corpus
 
 
 def cache_root() -> Path:

@@ -44,7 +44,7 @@ def quoted_terms(query: str) -> list[str]:
 def highlight_terms(query: str, tokens: list[str]) -> list[str]:
     """Terms to mark in results: quoted terms and the query's words (``tokens``) of two or more characters."""
     words = [t for t in tokens if len(t) >= 2]
-    return sorted(set(quoted_terms(query) + words), key=len, reverse=True)
+    return sorted(set(quoted_terms(query) + words), key=lambda t: (-len(t), t))  # longest first, then stable
 
 
 def substrings_in(text: str, names: set[str], longest: int) -> list[str]:
@@ -52,6 +52,35 @@ def substrings_in(text: str, names: set[str], longest: int) -> list[str]:
     the set, so the cost follows the query's length, not the number of places (130k plans at 1M)."""
     found = {text[a:b] for a in range(len(text)) for b in range(a + 1, min(len(text), a + longest) + 1)}
     return sorted(found & names)
+
+
+FEW_NAMES = 256  # up to this many law names, a query is scanned for each
+_ARTICLE_RE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条")
+_STATE_PREFIX = "中华人民共和国"
+
+
+def names_a_law(norm: str, names: set[str], longest: int) -> bool:
+    """Whether a (normalised) query asks for law text: it quotes a title (《…》), cites an article
+    (第七条) or names an indexed law (教师法, 中华人民共和国教师法). Such a query ranks law articles as
+    they score; any other keeps them from filling a topic's list (Weights.law_cap)."""
+    if "《" in norm or _ARTICLE_RE.search(norm):
+        return True
+    if len(names) <= FEW_NAMES:  # a direct scan; the substrings of the query beyond that
+        return any(name in norm for name in names)
+    return bool(substrings_in(norm, names, longest))
+
+
+def law_names(titles) -> list[str]:
+    """The indexed laws' titles, with and without 中华人民共和国 (教师法 and 中华人民共和国教师法)."""
+    names: set[str] = set()
+    for title in titles:
+        title = normalise(title).strip()
+        if len(title) >= 3:
+            names.add(title)
+        short = title.removeprefix(_STATE_PREFIX)
+        if len(short) >= 3:
+            names.add(short)
+    return sorted(names)
 
 
 def place_names(regions) -> list[str]:

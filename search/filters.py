@@ -1,6 +1,6 @@
 """One set of filter rules for every retrieval leg and for SQL.
 
-A filter restricts documents (year, issuer, level, source) and clauses (lead unit). The same rules give
+A filter restricts documents (year, issuer, level, source, kind) and clauses (lead unit). The same rules give
 boolean masks over the index's rows, which every leg of a search applies before ranking
 (:func:`masks`), and WHERE clauses over the documents and clauses tables for the census and the
 catalogue (:meth:`Filters.sql`, :meth:`Filters.clause_sql`), so a filtered search, a filtered census and
@@ -18,6 +18,13 @@ from .errors import UserError
 from .keyword import normalise
 
 LEVELS = ("国家", "省", "市", "县", "区")
+KINDS = ("plan", "law")
+# The kind rule: a law (law, regulation, 规章: whatever the law reader read as articles) is a document
+# most of whose clauses are articles (address …第X条); any other document is a plan. One SQL query
+# gives the laws' sources, for the WHERE clauses and for the masks alike (law_documents).
+LAW_SOURCES_SQL = (
+    "SELECT source FROM clauses GROUP BY source HAVING 2 * sum(address GLOB '*第*条') > count(*)"
+)
 
 
 class QueryError(UserError, ValueError):
@@ -34,12 +41,19 @@ class Filters:
     level: str = ""  # 国家 / 省 / 市 / 县 / 区
     source: str = ""  # substring of the source path or id
     lead: str = ""  # substring of one of a clause's lead units (牵头单位), width-insensitive
+    kind: str = ""  # plan or law (see LAW_SOURCES_SQL); "" for both
 
     @classmethod
     def parse(
-        cls, year: str | None = None, issuer: str = "", level: str = "", source: str = "", lead: str = ""
+        cls,
+        year: str | None = None,
+        issuer: str = "",
+        level: str = "",
+        source: str = "",
+        lead: str = "",
+        kind: str = "",
     ) -> Filters:
-        """Filters from user text: ``year`` is 2021, 2020-2023, 2020- or -2023."""
+        """Filters from user text: ``year`` is 2021, 2020-2023, 2020- or -2023; ``kind`` plan or law."""
         year_from = year_to = None
         if year and year.strip():
             match = re.fullmatch(r"\s*(\d{4})?\s*(-|–|~|至)?\s*(\d{4})?\s*", year)
@@ -51,6 +65,9 @@ class Filters:
                 raise QueryError(f"bad year filter '{year}': the first year is after the second")
         if level and level not in LEVELS:
             raise QueryError(f"bad level '{level}': use one of {' '.join(LEVELS)}")
+        kind = (kind or "").strip().lower()
+        if kind and kind not in KINDS:
+            raise QueryError(f"bad kind '{kind}': use plan or law (or leave it empty for both)")
         return cls(
             year_from,
             year_to,
@@ -58,11 +75,12 @@ class Filters:
             level or "",
             (source or "").strip(),
             (lead or "").strip(),
+            kind,
         )
 
     @property
     def active(self) -> bool:
-        return any((self.year_from, self.year_to, self.issuer, self.level, self.source, self.lead))
+        return any((self.year_from, self.year_to, self.issuer, self.level, self.source, self.lead, self.kind))
 
     @property
     def lead_key(self) -> str:
@@ -87,6 +105,8 @@ class Filters:
         if self.source:
             parts.append("instr(source, ?)")
             args.append(self.source)
+        if self.kind:
+            parts.append(f"source {'IN' if self.kind == 'law' else 'NOT IN'} ({LAW_SOURCES_SQL})")
         if self.lead:
             where, more = self.clause_sql()
             parts.append(f"source IN (SELECT source FROM clauses WHERE {where})")
@@ -112,6 +132,7 @@ class FilterColumns:
     clause_doc: np.ndarray
     lead_rows: np.ndarray  # rows with lead units
     lead_text: list[str]  # their store.lead_key, in lead_rows order
+    doc_law: np.ndarray | None = None  # per document: a law (law_documents); None: no laws
 
 
 def masks(filters: Filters, columns: FilterColumns) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -132,6 +153,9 @@ def masks(filters: Filters, columns: FilterColumns) -> tuple[np.ndarray | None, 
         doc_mask &= np.fromiter((filters.issuer in t for t in columns.doc_names), bool, n_docs)
     if filters.source:
         doc_mask &= np.fromiter((filters.source in t for t in columns.doc_source), bool, n_docs)
+    if filters.kind:
+        laws = columns.doc_law if columns.doc_law is not None else np.zeros(n_docs, dtype=bool)
+        doc_mask &= laws if filters.kind == "law" else ~laws
     clause_mask = doc_mask[columns.clause_doc]
     if filters.lead:
         key = filters.lead_key
@@ -143,18 +167,15 @@ def masks(filters: Filters, columns: FilterColumns) -> tuple[np.ndarray | None, 
     return clause_mask, doc_mask
 
 
-def lead_columns(db) -> tuple[np.ndarray, list[str]]:
-    """(rows, normalised lead units) of the clauses that name a lead unit."""
-    rows = db.execute("SELECT vec, lead_norm FROM clauses WHERE lead_norm != '' ORDER BY vec").fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+def law_documents(law_sources: set[str], doc_source: list[str]) -> np.ndarray:
+    """Per document (in ``doc_source`` order), whether it is a law by the kind rule (LAW_SOURCES_SQL,
+    read by ``Catalogue.law_sources``)."""
+    return np.fromiter((source in law_sources for source in doc_source), bool, len(doc_source))
 
 
 def lead_units(db) -> list[tuple[str, int]]:
     """Every lead unit of the index with the number of clauses it leads, commonest first (the app's
     choices for the lead filter)."""
-    from collections import Counter
+    from .catalogue import Catalogue
 
-    counts: Counter[str] = Counter()
-    for (text,) in db.execute("SELECT lead_units FROM clauses WHERE lead_units != ''"):
-        counts.update(text.split("\n"))
-    return counts.most_common()
+    return Catalogue(db).lead_units()

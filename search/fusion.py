@@ -38,6 +38,10 @@ class Weights:
     depth: int = 50  # candidates taken from each clause leg
     plan_penalty: float = 0.2  # spread over plans: fused score lost per clause of its plan ranked above
     per_plan: int = 0  # instead a hard cap: clauses of a plan before every other plan's next (0: none)
+    # law articles ahead of the plans' clauses in a spread list, unless the query names a law or asks
+    # for laws (the others follow every plan clause; -1: no cap). Chosen on the cross-plan topics
+    # over plans and laws (bench/eval_topics.py --corpus all)
+    law_cap: int = 1
 
 
 def fuse(raw: dict[str, np.ndarray], quoted: np.ndarray, cue: np.ndarray, weights: Weights):
@@ -105,13 +109,44 @@ def penalise_plans(plans: list, scores: np.ndarray, penalty: float, groups: list
     return within_groups(len(plans), groups, greedy)
 
 
-def spread(plans: list, fused: np.ndarray, groups: list, weights: Weights, per_plan: int | None = None):
+def spread(
+    plans: list,
+    fused: np.ndarray,
+    groups: list,
+    weights: Weights,
+    per_plan: int | None = None,
+    laws: list | None = None,
+):
     """Positions of a ranked pool spread over plans as a search spreads them: a cap of ``per_plan``
-    clauses when asked for (or set in ``weights``; 0 asked: none), else ``weights.plan_penalty``."""
+    clauses when asked for (or set in ``weights``; 0 asked: no spread at all), else
+    ``weights.plan_penalty``; then at most ``weights.law_cap`` of the items flagged in ``laws`` (law
+    articles) ahead of the others (None: no cap, the query asks for law text)."""
     cap = weights.per_plan if per_plan is None else per_plan
     if cap or per_plan is not None:
-        return diversify(plans, cap, groups)
-    return penalise_plans(plans, fused, weights.plan_penalty, groups)
+        order = diversify(plans, cap, groups)
+    else:
+        order = penalise_plans(plans, fused, weights.plan_penalty, groups)
+    if laws is None or weights.law_cap < 0 or per_plan == 0:  # 0 asked: the ranking as scored
+        return order
+    flags = [laws[i] for i in order]
+    return [order[i] for i in cap_flagged(flags, weights.law_cap, [groups[i] for i in order])]
+
+
+def cap_flagged(flags: list, cap: int, groups: list | None = None) -> list[int]:
+    """Positions of ranked items reordered so that at most ``cap`` flagged items come before the
+    unflagged ones; the later flagged items follow all the others, in their order (reordered, never
+    cut). ``groups``: see ``within_groups``."""
+    if not any(flags):
+        return list(range(len(flags)))
+
+    def capped(slots: list[int]) -> list[int]:
+        taken, first, later = 0, [], []
+        for i in slots:
+            taken += bool(flags[i])
+            (later if flags[i] and taken > cap else first).append(i)
+        return first + later
+
+    return within_groups(len(flags), groups, capped)
 
 
 def within_groups(n: int, groups: list | None, reorder) -> list[int]:

@@ -2,8 +2,8 @@
 by lead unit. Kept beside app_views (which is long already) under the same rule: every string from a
 document goes through :func:`esc`.
 
-A resolved citation is an ``<a class="cite-link" data-doc=… data-clause=…>``; the page script (app.py)
-turns a click on it into opening that document in the documents tab.
+A resolved citation is an ``<a class="cite-link" data-doc=… data-clause=…>``; the page script
+(app_static/app.js) turns a click on it into opening that document in the documents tab.
 """
 
 from __future__ import annotations

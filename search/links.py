@@ -128,37 +128,17 @@ class Citing:
 def cited_by(searcher, source: str) -> list[Citing]:
     """Every indexed clause citing document ``source`` (被引用), by the citing plan's year, source and
     position; QueryError when ``source`` is not indexed."""
-    from .store import clause_from_row, document_from_row
-
     searcher.document(source)  # refuses an unknown source with the usual message
-    rows = searcher.store.db.execute(
-        f"SELECT x.ord, {_DOCUMENT_META}, c.* FROM citations x JOIN clauses c ON c.vec = x.vec "
-        "JOIN documents d ON d.source = c.source WHERE x.target_source = ? "
-        "ORDER BY d.year IS NULL, d.year, c.source, c.seq, x.ord",
-        (source,),
-    ).fetchall()
-    out = []
-    for row in rows:
-        document, clause = document_from_row(row[1:14]), clause_from_row(row[14:])
-        out.append(Citing(clause, document, clause.cites[row[0]]))
-    return out
-
-
-_DOCUMENT_META = (  # the documents table's columns, texts blanked
-    "d.source, d.title, d.issuer, d.region, d.level, d.year, d.doc_number, d.date, '', '', '', "
-    "d.provenance, d.doc_row"
-)
+    return [
+        Citing(clause, document, clause.cites[at])
+        for clause, document, at in searcher.catalogue.citing(source)
+    ]
 
 
 def titles_of(searcher) -> Titles:
     """The resolution table of an open index (for ``inspect FILE --index``)."""
-    from .store import clause_from_row
-
     documents = searcher.documents(with_text=False)
     by_source: dict[str, list[Clause]] = {d.source: [] for d in documents}
-    for row in searcher.store.db.execute(
-        "SELECT * FROM clauses WHERE address LIKE '%条' ORDER BY source, seq"
-    ):
-        clause = clause_from_row(row)
+    for clause in searcher.catalogue.articles():
         by_source.setdefault(clause.source, []).append(clause)
     return Titles.of([(d, by_source[d.source]) for d in documents])

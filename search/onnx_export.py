@@ -59,7 +59,7 @@ def int8_model_path(model_dir: Path) -> Path:
     """Where the int8 model for ``model_dir`` lives; the name changes whenever a rebuild is due, and
     differs between CPUs that need 7-bit weights and those that do not."""
     calibration = hashlib.sha256(CALIBRATION.read_bytes()).hexdigest()[:16]
-    key = {"assembly": e5small._marker(), "export": EXPORT_VERSION, "smooth": [SMOOTH_ALPHA, calibration]}
+    key = {"assembly": e5small.marker(), "export": EXPORT_VERSION, "smooth": [SMOOTH_ALPHA, calibration]}
     if needs_reduced_range():
         key["reduce_range"] = True  # absent on VNNI CPUs, so their existing exports keep their names
     key |= {dist: _version(dist) for dist in _VERSIONED}

@@ -6,11 +6,13 @@ evidence (a notice that talks about the topic throughout outranks one that menti
 Each leg is min-max normalised over the candidate pool and combined with weights tuned on the NCP
 set (bench/eval_ncp.py). Filters become masks on every leg before ranking, so a filtered query
 still returns k results whenever k exist.
+
+The Searcher orchestrates: the legs' scores come through search.legs (the local FAISS and bm25s indexes
+by default), records through search.catalogue, and hits are built by search.hits.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -18,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .catalogue import Catalogue
 from .cues import (
     Cues,
-    highlight_terms,
+    law_names,
+    names_a_law,
     place_names,
     quoted_terms,
     substrings_in,
@@ -29,30 +33,24 @@ from .cues import (
 )
 
 # Filters and QueryError live in search.filters; callers import them from here as well
-from .filters import FilterColumns, Filters, QueryError, lead_columns, masks
+from .filters import FilterColumns, Filters, QueryError, law_documents, masks
 from .fusion import Weights, fuse, rank_order, spread
+from .hits import PASSAGE_CHARS, Hits, Layout
 from .keyword import Tokenizer, char_bigrams, normalise
 from .legs import Legs, LocalLegs, NoScores, Scores
-from .passages import PASSAGE_RADIUS, grow_all_passages, grow_passage
 from .records import Clause, Document, Hit
-from .store import Store, check_model, clause_from_row, document_from_row, open_store
-from .text import mark_all, near_duplicate, squeeze
+from .store import Store, check_model, open_store
+from .text import squeeze
 
 MAX_QUERY_CHARS = 2000
-PASSAGE_CHARS = 800  # a hit's passage: its clause plus neighbours, at most this long (the NCP metric's)
 DOCUMENT_CACHE = 256  # documents kept in memory by Searcher.document
-METADATA_CACHE = 4096  # metadata-only documents kept for hits' citations
 MASK_CACHE = 16  # filters whose masks are kept
-SQL_BATCH = 100  # rows or spans read per SQL query (well inside SQLite's compound-select limit of 500)
+VERBATIM_BATCH = 500  # clause rows read per SQL query by the verbatim check
 MIN_VERBATIM = 8  # characters (squeezed) a query needs before a clause holding it verbatim ranks first
 VERBATIM_DOCS = 50  # at most this many documents holding the query's rarest pairs are read for it
 
 
 _SPACE_RE = re.compile(r"\s+")
-_META_COLUMNS = (  # the documents table without its (large) text columns
-    "source, title, issuer, region, level, year, doc_number, date, '' AS text, '' AS raw, '' AS norm, "
-    "provenance, doc_row"
-)
 
 
 @dataclass
@@ -68,6 +66,7 @@ class Pool:
     cue: np.ndarray = field(default_factory=lambda: np.zeros(0))
     verbatim: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     targeted: bool = False  # the query names one plan (place and year): not spread over plans
+    names_law: bool = False  # the query asks for law text (cues.names_a_law): law articles not capped
 
 
 @dataclass
@@ -95,49 +94,33 @@ class Searcher:
         self._encoder_lock = threading.Lock()
         self._documents: dict[str, Document] = {}
         self._mask_cache: dict[Filters, tuple] = {}  # filters -> (clause mask, doc mask), read-only
-        self._metadata_cache: dict[str, Document] = {}
         self.weights = weights or Weights()
         self.tokenizer = Tokenizer(store.terms)
-        self._load_layout(store)
-        # every document's metadata row (texts blanked), in doc_row order: filters build their masks
-        # from it and hits take their citation fields from it, without touching SQLite per query
-        meta = store.db.execute(f"SELECT {_META_COLUMNS} FROM documents ORDER BY doc_row").fetchall()
-        self._meta_rows = meta
+        self.catalogue = Catalogue(store.db)
+        # each clause row's document, position and span, and every document's metadata row (texts
+        # blanked), in memory: masks, cues, passages and citations need no SQL per query
+        self.layout = Layout(self.catalogue.layout())
+        self.clause_doc = self.layout.clause_doc
+        meta = self.catalogue.metadata_rows()
         self.n_docs = len(meta)
-        self.doc_row = {m[0]: i for i, m in enumerate(meta)}
-        self.doc_year = np.array([m[5] or 0 for m in meta], dtype=np.int64)
+        self.doc_row = {m["source"]: i for i, m in enumerate(meta)}
+        self.doc_year = np.array([m["year"] or 0 for m in meta], dtype=np.int64)
         self.years = {int(y) for y in np.unique(self.doc_year) if y}  # the years some plan has
-        self.doc_level = np.array([m[4] or "" for m in meta], dtype=object)
-        self.doc_names = [f"{m[2]}\x00{m[3]}\x00{m[1]}" for m in meta]  # issuer, region, title
-        self.doc_source = [m[0] for m in meta]
-        self.doc_place = [normalise(f"{m[3]} {m[2]} {m[1]}") for m in meta]
-        self.places = set(place_names(normalise(m[3]) for m in meta if m[3]))
+        self.doc_level = np.array([m["level"] or "" for m in meta], dtype=object)
+        self.doc_names = [f"{m['issuer']}\x00{m['region']}\x00{m['title']}" for m in meta]
+        self.doc_source = [m["source"] for m in meta]
+        self.doc_place = [normalise(f"{m['region']} {m['issuer']} {m['title']}") for m in meta]
+        self.places = set(place_names(normalise(m["region"]) for m in meta if m["region"]))
         self._place_len = max(map(len, self.places), default=0)
+        self.doc_law = law_documents(self.catalogue.law_sources(), self.doc_source)  # per document
+        self.law_names = set(law_names(meta[d]["title"] for d in np.flatnonzero(self.doc_law)))
+        self._law_len = max(map(len, self.law_names), default=0)
+        self.has_laws = bool(self.doc_law.any())
         self._filter_columns = FilterColumns(
             self.doc_year, self.doc_level, self.doc_names, self.doc_source, self.clause_doc,
-            *lead_columns(store.db),
+            *self.catalogue.lead_columns(), self.doc_law,
         )  # fmt: skip
-
-    def _load_layout(self, store: Store) -> None:
-        """Each clause row's document, position and span, and the rows ordered by (document, position):
-        a hit's neighbours (for its passage) are then found in memory, not by a query per hit."""
-        rows = store.db.execute(
-            'SELECT d.doc_row, c.seq, c.start, c."end" FROM clauses c JOIN documents d USING(source) '
-            "ORDER BY c.vec"
-        ).fetchall()
-        layout = np.array(rows, dtype=np.int64).reshape(-1, 4)
-        self.clause_doc = np.ascontiguousarray(layout[:, 0])
-        self._seq, self._start, self._end = (np.ascontiguousarray(layout[:, i]) for i in (1, 2, 3))
-        self._by_position = np.lexsort((self._seq, self.clause_doc))  # rows by document, then seq
-        self._position_doc = self.clause_doc[self._by_position]  # sorted: a document's rows, by search
-        self._seq_span = int(self._seq.max(initial=0)) + 1
-        self._position_keys = self._position_key(self.clause_doc, self._seq)[self._by_position]  # sorted
-        self._passage_spans = grow_all_passages(
-            self.clause_doc, self._start, self._end, self._by_position, PASSAGE_CHARS
-        )
-
-    def _position_key(self, doc, seq):
-        return doc * self._seq_span + seq
+        self.hits = Hits(self.catalogue, self.layout, meta, self.doc_row)
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, encoder=None, check: bool = True) -> Searcher:
@@ -161,6 +144,11 @@ class Searcher:
                     self._encoder = load_encoder(self.store.manifest["model"])
         return self._encoder
 
+    @encoder.setter
+    def encoder(self, encoder) -> None:
+        """Serve queries with ``encoder`` (one of the index's model) instead of loading it by name."""
+        self._encoder = encoder
+
     # ---- public API -------------------------------------------------------------------------------
     def search(
         self,
@@ -183,7 +171,7 @@ class Searcher:
         filters = filters or Filters()
         tokens = self.tokenizer(query)
         ranking = self.ranking(query, filters, tokens, per_plan)
-        return self._hits(query, ranking, k, context, tokens)
+        return self.hits.build(query, (ranking.rows, ranking.scores, ranking.legs), k, context, tokens)
 
     def rank(
         self, query: str, filters: Filters, limit: int, tokens: list[str] | None = None
@@ -211,18 +199,23 @@ class Searcher:
         verbatim = int(pool.verbatim.sum())
         targeted = pool.targeted or bool(filters.source)
         if not targeted:
-            order = order[self._spread(pool, order, fused, per_plan)]
+            cap_laws = self.has_laws and not pool.names_law and filters.kind != "law"
+            order = order[self._spread(pool, order, fused, per_plan, cap_laws)]
         return Ranking(
             pool.rows[order], fused[order], {n: leg[order] for n, leg in legs.items()}, verbatim, targeted
         )
 
-    def _spread(self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None) -> list[int]:
+    def _spread(
+        self, pool: Pool, order: np.ndarray, fused: np.ndarray, per_plan: int | None, cap_laws: bool = False
+    ) -> list[int]:
         """The ranked pool spread over plans: a cap of ``per_plan`` clauses when asked for (or set in the
-        weights; 0 asked: no spread), else the plan penalty. Verbatim holders and holders of the quoted
-        terms are spread among themselves only."""
-        plans = self.clause_doc[pool.rows[order]].tolist()
+        weights; 0 asked: no spread), else the plan penalty; with ``cap_laws``, law articles capped
+        (Weights.law_cap). Verbatim holders and holders of the quoted terms are spread among
+        themselves only."""
+        docs = self.clause_doc[pool.rows[order]]
         groups = (pool.verbatim * 2 + (pool.quoted > 0))[order].tolist()
-        return spread(plans, fused[order], groups, self.weights, per_plan)
+        laws = self.doc_law[docs].tolist() if cap_laws else None
+        return spread(docs.tolist(), fused[order], groups, self.weights, per_plan, laws)
 
     def _cached_masks(self, filters: Filters) -> tuple[np.ndarray | None, np.ndarray | None]:
         """masks(), remembered for the last few filters: a user pages through queries under one filter,
@@ -289,14 +282,31 @@ class Searcher:
         dense_rows, _ = self.legs.dense(vector, depth, clause_mask)
         verbatim = self.verbatim_rows(query, pairs, clause_mask)
         rows = np.union1d(np.union1d(dense_rows, keyword.top(depth)), verbatim).astype(np.int64)
+        names_law = names_a_law(normalise(query), self.law_names, self._law_len)
+        if self.has_laws and not names_law:  # law articles will be capped: pool the plans' best too
+            rows = np.union1d(rows, self._plan_rows(vector, clause_tokens, clause_mask))
         dense = self.legs.cosines(rows, vector)  # for every pooled row, keyword-only ones too
         docs = self.clause_doc[rows]
         pool = Pool(rows, dense, keyword.at(rows), document.at(docs), pairs.at(docs))
-        pool.quoted = self._quoted_bonus(query, rows)
+        pool.quoted = self.quoted_bonus(query, rows)
         pool.cue = self._cue_match(cues, docs)
         pool.verbatim = np.isin(rows, verbatim)
         pool.targeted = targets_one_plan(cues)
+        pool.names_law = names_law
         return pool
+
+    def _plan_rows(self, vector: np.ndarray, tokens: list[str], clause_mask: np.ndarray | None):
+        """The best plan clauses (kind plan) of the dense and keyword legs, pooled beside the best of all
+        rows in an index that holds laws: a topic query's law articles, capped in the ranking, would
+        otherwise take most of the pool (控辍保学: 3 plan clauses among 51 candidates)."""
+        plans = self._cached_masks(Filters(kind="plan"))[0]
+        if clause_mask is not None:
+            plans = plans & clause_mask
+        if not plans.any():
+            return np.zeros(0, dtype=np.int64)
+        depth = self.weights.depth
+        dense_rows, _ = self.legs.dense(vector, depth, plans)
+        return np.union1d(dense_rows, self.legs.keyword("clauses", tokens, plans).top(depth))
 
     def verbatim_rows(self, query: str, pairs: Scores, clause_mask: np.ndarray | None) -> np.ndarray:
         """Clause rows (allowed by the mask) whose text holds the query verbatim, ignoring whitespace,
@@ -317,17 +327,12 @@ class Searcher:
             return none
         if len(docs) > VERBATIM_DOCS:
             docs = np.sort(docs[np.argsort(-pairs.at(docs), kind="stable")[:VERBATIM_DOCS]])
-        by_doc = self._position_doc
-        starts, ends = np.searchsorted(by_doc, docs), np.searchsorted(by_doc, docs, side="right")
-        rows = np.concatenate([self._by_position[a:b] for a, b in zip(starts, ends, strict=True)])
+        rows = self.layout.rows_of(docs)
         if clause_mask is not None:
             rows = rows[clause_mask[rows]]
         rows = np.sort(rows).tolist()
-        found = [
-            vec
-            for vec, norm in self._rows_by_vec("vec, norm_text", rows, SQL_BATCH * 5)
-            if needle in squeeze(norm)
-        ]
+        norms = self.catalogue.norm_texts_at(rows, VERBATIM_BATCH)
+        found = [row for row, norm in zip(rows, norms, strict=True) if needle in squeeze(norm)]
         return np.array(found, dtype=np.int64)
 
     def _doc_leg(self, weight: float, leg: str, tokens: list[str], doc_mask: np.ndarray | None) -> Scores:
@@ -338,109 +343,20 @@ class Searcher:
         """The query's embedding, shape (1, dim) (a benchmark may serve these from a cache)."""
         return np.asarray(self.encoder.encode_queries([query]), dtype=np.float32)
 
-    def _quoted_bonus(self, query: str, rows: np.ndarray) -> np.ndarray:
+    def quoted_bonus(self, query: str, rows: np.ndarray) -> np.ndarray:
         """1 for pooled clauses containing every quoted term of the query, else 0."""
         terms = quoted_terms(query)
         if not terms or len(rows) == 0:
             return np.zeros(len(rows), dtype=np.float32)
-        texts = (norm for _, norm in self._rows_by_vec("vec, norm_text", rows.tolist(), SQL_BATCH))
+        texts = self.catalogue.norm_texts_at(rows.tolist())
         return np.array([all(t in text for t in terms) for text in texts], dtype=np.float32)
 
-    # ---- hits -------------------------------------------------------------------------------------
-    def _hits(self, query: str, ranking: Ranking, k: int, context: int, tokens: list[str]) -> list[Hit]:
-        rows, scores, legs = ranking.rows, ranking.scores, ranking.legs
-        chosen = self._distinct(rows.tolist(), k)
-        shown = [self.clause_doc[rows[i]] for i, _ in chosen]
-        rest = np.bincount(self.clause_doc[rows], minlength=self.n_docs)  # the plan's candidates ...
-        more = [int(rest[d]) - shown.count(d) for d in shown]  # ... not among the hits
-        # every row's passage was grown once, when the index was opened
-        passages = [tuple(span) for span in self._passage_spans[rows[[i for i, _ in chosen]]].tolist()]
-        texts = self._document_slices(
-            [(c.source, *span) for (_, c), span in zip(chosen, passages, strict=True)]
-        )
-        marks = mark_all([clause.text for _, clause in chosen], highlight_terms(query, tokens))
-        return [
-            Hit(
-                clause,
-                self._metadata(clause.source),
-                float(scores[i]),
-                {n: float(v[i]) for n, v in legs.items()},
-                spans,
-                self.neighbours(clause, context) if context else [],
-                span,
-                text,
-                plan_more=n_more,
-            )
-            for (i, clause), span, text, spans, n_more in zip(
-                chosen, passages, texts, marks, more, strict=True
-            )
-        ]
-
-    def _distinct(self, rows: list[int], k: int) -> list[tuple[int, Clause]]:
-        """The first k of ``rows`` (as (rank, clause)) skipping near-duplicates of a clause already taken
-        from the same source."""
-        chosen: list[tuple[int, Clause]] = []
-        seen: dict[str, list[str]] = {}  # per source, the normalised texts already taken
-        # a text loses its spaces only when first compared: most hits are their source's only one
-        spaceless = functools.cache(lambda norm: _SPACE_RE.sub("", norm))
-        for i, (clause, norm) in enumerate(self._clause_rows(rows, k + 2)):
-            earlier = seen.setdefault(clause.source, [])
-            if any(near_duplicate(spaceless(norm), spaceless(other)) for other in earlier):
-                continue
-            earlier.append(norm)
-            chosen.append((i, clause))
-            if len(chosen) == k:
-                break
-        return chosen
-
-    def _clause_rows(self, rows: list[int], batch: int):
-        """(clause, normalised text) for each row in order, read ``batch`` rows per SQL query: most
-        queries need only the first k rows, and one query per row was a fifth of a search's library time."""
-        for record in self._rows_by_vec("*", rows, batch):
-            yield clause_from_row(record), record[6]
-
-    def _rows_by_vec(self, columns: str, rows: list[int], batch: int):
-        """The clauses table's ``columns`` (vec first) for each row in order, ``batch`` rows per SQL query.
-        Callers needing one column name just it: building Clause objects for the ~100 rows of a pool
-        tripled the quoted-term bonus's time (0.42 → 1.15 ms at 10k)."""
-        for at in range(0, len(rows), batch):
-            chunk = rows[at : at + batch]
-            marks = ",".join("?" * len(chunk))
-            found = {
-                r[0]: r
-                for r in self.store.db.execute(f"SELECT {columns} FROM clauses WHERE vec IN ({marks})", chunk)
-            }
-            yield from (found[row] for row in chunk)
-
-    def _metadata(self, source: str) -> Document:
-        """A document's metadata without its texts: what a hit's citation needs (kept for the next hits
-        from the same plan; a Document is frozen)."""
-        document = self._metadata_cache.get(source)
-        if document is None:
-            if len(self._metadata_cache) >= METADATA_CACHE:
-                self._metadata_cache.clear()
-            document = document_from_row(self._meta_rows[self.doc_row[source]])
-            self._metadata_cache[source] = document
-        return document
-
-    def _document_slices(self, spans: list[tuple[str, int, int]]) -> list[str]:
-        """Characters [start, end) of documents' texts for (source, start, end) spans, read by SQLite
-        in one query per SQL_BATCH spans without loading whole documents."""
-        out: list[str] = []
-        for at in range(0, len(spans), SQL_BATCH):
-            chunk = spans[at : at + SQL_BATCH]
-            select = "SELECT ?, substr(text, ?, ?) FROM documents WHERE source = ?"
-            args = [x for i, (src, a, b) in enumerate(chunk) for x in (i, a + 1, max(0, b - a), src)]
-            found = dict(self.store.db.execute(" UNION ALL ".join([select] * len(chunk)), args))
-            out += [found.get(i) or "" for i in range(len(chunk))]
-        return out
-
+    # ---- records ----------------------------------------------------------------------------------
     def clause(self, row: int) -> Clause:
-        return next(self._clause_rows([row], 1))[0]
+        return next(self.catalogue.clauses_at([row], 1))[0]
 
     def clause_by_id(self, clause_id: str) -> Clause | None:
-        row = self.store.db.execute("SELECT * FROM clauses WHERE clause_id = ?", (clause_id,)).fetchone()
-        return clause_from_row(row) if row else None
+        return self.catalogue.clause_by_id(clause_id)
 
     def document(self, source: str) -> Document:
         """One indexed document by its exact source; QueryError if it is not in the index.
@@ -451,75 +367,38 @@ class Searcher:
         cached = self._documents.get(source)
         if cached is not None:
             return cached
-        row = self.store.db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone()
-        if row is None:
+        document = self.catalogue.document(source)
+        if document is None:
             raise QueryError(f"no document '{source}' in the index: see the documents list for sources")
         if len(self._documents) >= DOCUMENT_CACHE:
             self._documents.clear()
-        self._documents[source] = document = document_from_row(row)
+        self._documents[source] = document
         return document
 
     def documents(self, filters: Filters | None = None, with_text: bool = True) -> list[Document]:
         """Indexed documents passing ``filters``, by year then source; metadata only if not with_text."""
         where, args = (filters or Filters()).sql()
-        columns = "*" if with_text else _META_COLUMNS
-        rows = self.store.db.execute(
-            f"SELECT {columns} FROM documents WHERE {where} ORDER BY year, source", args
-        )
-        return [document_from_row(r) for r in rows]
+        return self.catalogue.documents(where, args, with_text)
 
     def clause_counts(self) -> dict[str, int]:
         """Number of clauses per document source."""
-        return dict(self.store.db.execute("SELECT source, count(*) FROM clauses GROUP BY source"))
+        return self.catalogue.clause_counts()
 
     def clauses_of(self, source: str) -> list[Clause]:
-        rows = self.store.db.execute("SELECT * FROM clauses WHERE source = ? ORDER BY seq", (source,))
-        return [clause_from_row(r) for r in rows]
+        return self.catalogue.clauses_of(source)
 
     def passage(self, clause: Clause, limit: int = PASSAGE_CHARS) -> tuple[int, int]:
         """Offsets into the document text of ``clause`` grown by whole neighbouring clauses, next and
-        previous in turn, while the span stays within ``limit`` characters.
-
-        Why: an answer often runs on into the next item or needs the line before it (19 of the 400 NCP
-        answers straddle two clauses), and a reader judges a clause by its surroundings.
-        """
-        return self.passages([clause], limit)[0]
+        previous in turn, while the span stays within ``limit`` characters (search.passages says why)."""
+        return self.hits.passages([clause], limit)[0]
 
     def passages(self, clauses: list[Clause], limit: int = PASSAGE_CHARS) -> list[tuple[int, int]]:
         """passage() for several clauses, from the in-memory layout of the index's rows."""
-        return [grow_passage(c, near, limit) for c, near in zip(clauses, self._near(clauses), strict=True)]
-
-    def _near(self, clauses: list[Clause]) -> list[list[tuple[int, int, int]]]:
-        """For each clause, (seq, start, end) of the clauses within PASSAGE_RADIUS positions of it in its
-        document: one set of array operations for all of a search's hits, not one per hit (numpy's call
-        overhead: 0.16 → 0.12 ms for ten hits)."""
-        n = len(self._position_keys)
-        if n == 0 or not clauses:
-            return [[] for _ in clauses]
-        docs = np.array([self.doc_row.get(c.source, -1) for c in clauses], dtype=np.int64)
-        seqs = np.array([c.seq for c in clauses], dtype=np.int64)
-        keys = self._position_key(docs, seqs)
-        at = np.minimum(np.searchsorted(self._position_keys, keys), n - 1)
-        found = (docs >= 0) & (seqs >= 0) & (seqs < self._seq_span) & (self._position_keys[at] == keys)
-        slots = at[:, None] + np.arange(-PASSAGE_RADIUS, PASSAGE_RADIUS + 1)[None, :]
-        window = self._by_position[np.clip(slots, 0, n - 1)]
-        seq = self._seq[window]
-        keep = (slots >= 0) & (slots < n) & found[:, None]
-        keep &= (self.clause_doc[window] == docs[:, None]) & (seq != seqs[:, None])
-        taken = window[keep]  # rows kept, clause by clause
-        triples = list(
-            zip(seq[keep].tolist(), self._start[taken].tolist(), self._end[taken].tolist(), strict=True)
-        )
-        bounds = np.cumsum(keep.sum(axis=1)).tolist()
-        return [triples[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
+        return self.hits.passages(clauses, limit)
 
     def neighbours(self, clause: Clause, radius: int) -> list[Clause]:
         """Clauses within ``radius`` positions of ``clause`` in its document (itself excluded)."""
-        rows = self.store.db.execute(
-            "SELECT * FROM clauses WHERE source = ? AND seq BETWEEN ? AND ? AND seq != ? ORDER BY seq",
-            (clause.source, clause.seq - radius, clause.seq + radius, clause.seq),
-        )
-        return [clause_from_row(r) for r in rows]
+        return self.catalogue.neighbours(clause, radius)
 
 
 def check_query(query: str) -> str:

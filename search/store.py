@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .catalogue import UNIT_SEPARATOR
 from .errors import UserError
 from .keyword import KeywordIndex, TokenIds, load_terms, normalise, save_terms
-from .records import Cite, Clause, Document
+from .records import Clause, Document
 
 FORMAT_VERSION = 3  # 2: bm25_doc_pairs added; 3: clauses' units, deadline, cites and the citations table
 VECTOR_FORMATS = (1, 2, 3)  # formats whose vectors and embed keys a rebuild may reuse (stored alike)
@@ -42,7 +43,6 @@ HNSW_M = 32
 HNSW_EF_SEARCH = 512
 HNSW_EF_CONSTRUCTION = 200
 CURRENT = "CURRENT"
-UNIT_SEPARATOR = "\n"  # units stored one a line: a unit never holds a line break
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -417,58 +417,9 @@ def check_model(manifest: dict, model: str | None) -> None:
         )
 
 
-def document_from_row(row: sqlite3.Row | tuple) -> Document:
-    """Rebuild a Document from its SQLite row (column order of the documents table; an index built before
-    effective_date was stored lacks that last column)."""
-    source, title, issuer, region, level, year, doc_number, date, text, raw, _norm, prov, _row, *rest = row
-    return Document(
-        source=source,
-        title=title,
-        text=text,
-        raw=raw,
-        issuer=issuer,
-        region=region,
-        level=level,
-        year=year,
-        doc_number=doc_number,
-        date=date,
-        effective_date=(rest[0] or "") if rest else "",
-        provenance=json.loads(prov),
-    )
-
-
 def lead_key(units: tuple[str, ...]) -> str:
     """Lead units as a filter matches them: normalised, one a line (a filter never spans two)."""
     return normalise("\n".join(units))
-
-
-def _units(text: str | None) -> tuple[str, ...]:
-    return tuple(text.split(UNIT_SEPARATOR)) if text else ()
-
-
-def _cites(text: str | None) -> tuple[Cite, ...]:
-    return tuple(Cite(**x) for x in json.loads(text)) if text else ()
-
-
-def clause_from_row(row: sqlite3.Row | tuple) -> Clause:
-    """Rebuild a Clause from its SQLite row (column order of the clauses table)."""
-    _vec, clause_id, source, address, path, text, _norm, start, end, part, seq, _key, *tasks = row
-    lead, responsible, deadline, _lead_norm, cites = tasks
-    return Clause(
-        clause_id=clause_id,
-        source=source,
-        address=address,
-        path=tuple(json.loads(path)),
-        text=text,
-        start=start,
-        end=end,
-        part=part,
-        seq=seq,
-        lead_units=_units(lead),
-        responsible_units=_units(responsible),
-        deadline=deadline or "",
-        cites=_cites(cites),
-    )
 
 
 def manifest_base(**fields) -> dict:

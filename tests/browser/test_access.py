@@ -17,7 +17,7 @@ from conftest import READY_TEXT, START_TIMEOUT_S
 pytestmark = pytest.mark.browser
 
 USER, PASSWORD = "reader", "pa:ss word"  # a colon and a space in the password: both allowed
-NO_FILTERS = ("", "", None, "", "", "")
+NO_FILTERS = ("", "", None, "", "", "", "")  # years, issuer, level, document, lead unit, kind
 WAIT_MS = 90_000
 
 

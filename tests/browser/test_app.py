@@ -216,6 +216,63 @@ def test_lead_filter_and_a_plans_tasks_by_lead_unit(page, screenshot):
     screenshot(page, "tasks")
 
 
+TOPIC = "课后服务 双减"  # a topic several plans address, so each plan has further clauses
+
+
+def test_by_plan_toggle_shows_one_row_per_plan(page, app_server):
+    """按文件: one row per plan, in the library's plan-view order, each with its best clause and the next
+    best; unticked, the ranked cards come back."""
+    from search.plans import plan_view
+
+    expected = plan_view(app_server.searcher(), TOPIC, k=10)
+    open_tab(page, "检索 Search")
+    page.check("#search-by-plan input")
+    submit(page, "#search-query", TOPIC, "#search-btn")
+    page.wait_for_selector("#search-results .plan-row", timeout=WAIT_MS)
+    rows = page.locator("#search-results .plan-row")
+    sources = [rows.nth(i).get_attribute("data-source") for i in range(rows.count())]
+    assert sources == [row.document.source for row in expected] and len(set(sources)) == len(sources) > 1
+    for i, row in enumerate(expected):
+        cards = rows.nth(i).locator(":scope > .hit-card")
+        assert cards.count() == len(row.hits) and all(cards.nth(j).is_visible() for j in range(cards.count()))
+        assert [cards.nth(j).get_attribute("data-clause") for j in range(cards.count())] == [
+            h.clause.clause_id for h in row.hits
+        ]
+    page.uncheck("#search-by-plan input")
+    page.click("#search-btn")
+    page.wait_for_function("() => !document.querySelector('#search-results .plan-row')", timeout=WAIT_MS)
+    assert page.locator("#search-results .hit-card").count() == 10
+
+
+def test_more_from_a_plan_opens_in_place(page, app_server):
+    """该文件更多 N 条 opens that plan's further clauses under its card, on the same page: hidden before
+    the click, shown after it, the ranked cards unchanged."""
+    from search.plans import search_with_further
+
+    hits, further = search_with_further(app_server.searcher(), TOPIC, k=10)
+    source = next(h.document.source for h in hits if further.get(h.document.source))
+    total = next(h.plan_more for h in hits if h.document.source == source)
+    open_tab(page, "检索 Search")
+    submit(page, "#search-query", TOPIC, "#search-btn")
+    page.wait_for_selector("#search-results .hit-card", timeout=WAIT_MS)
+    url = page.url
+    expander = page.locator(f"#search-results details.more-hits[data-source='{source}']")
+    assert expander.count() == 1
+    summary = expander.locator(":scope > summary")
+    assert summary.inner_text().strip() == f"该文件更多 {total} 条" and summary.is_visible()
+    more = expander.locator(":scope > .more-card")
+    assert more.count() == len(further[source]) and not more.first.is_visible()
+
+    summary.click()
+    more.first.wait_for(state="visible", timeout=WAIT_MS)
+    assert [more.nth(i).get_attribute("data-clause") for i in range(more.count())] == [
+        h.clause.clause_id for h in further[source]
+    ]
+    assert all(more.nth(i).is_visible() for i in range(more.count()))
+    assert further[source][0].clause.text[:20] in more.first.locator(".hit-text").inner_text()
+    assert page.url == url and page.locator("#search-results .hit-card").count() == 10  # no page change
+
+
 def test_upload_saves_without_overwriting_and_indexes(page, app_server, tmp_path):
     """Two files with one name: both saved (the second renamed), indexed, and searchable at once."""
     first, second = tmp_path / "a" / "上传测试.txt", tmp_path / "b" / "上传测试.txt"

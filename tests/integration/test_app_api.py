@@ -60,7 +60,7 @@ def test_view_api_lists_only_the_data_endpoints(client):
     search = info["named_endpoints"]["/search"]
     params = {p["parameter_name"]: p["parameter_default"] for p in search["parameters"]}
     assert params == {"query": None, "k": 10, "context": 0, "year": "", "issuer": "", "level": "",
-                      "source": "", "lead": ""}  # fmt: skip
+                      "source": "", "lead": "", "kind": ""}  # fmt: skip
     assert "检索" in search["description"] and "Search" in search["description"]
 
 

@@ -18,13 +18,17 @@ from shared_data import PROJECT_ROOT as REPO
 from shared_data import require
 
 INDEX = REPO / ".cache/ncp-index"
-STEP = 0.1  # the guard's grid (286 weight vectors × 3 depths per fold); the bench's default is finer
+STEP = 0.1  # the guard's grid: 286 weight vectors at one depth per fold (the bench's default is finer)
+DEPTHS = (50,)  # one depth: grids over depths 50/100/200 as well held out worse (eval_ncp.py --study)
 TARGETS = {"R@5": 0.96, "MRR@10": 0.90, "answer@5": 0.92}
-# pooled held-out figures of this guard's procedure (858 configurations per fold): R@5 0.9725,
-# MRR@10 0.8836, answer@5 0.955. MRR@10 misses its target of 0.90 (weights picked on one half score
-# 0.915 and 0.897 there, 0.883 and 0.884 on the other): it is asserted at the measured value, so the
-# guard still catches a fall, and the target stays named beside it; the others at their targets.
-HELD_OUT = {"R@5": 0.96, "MRR@10": 0.8836, "answer@5": 0.92}
+# pooled held-out figures of this guard's procedure (286 configurations per fold): R@5 0.970,
+# MRR@10 0.891, answer@5 0.955 (over three depths, 858 configurations: MRR@10 0.8836). MRR@10 misses
+# its target of 0.90: weights picked on one half fit it (the halves pick opposite corners, keyword or
+# dense), and a fifth of the answers also lie in another, near-identical notice that the strict metric
+# counts as a miss (held-out MRR@10 counting any answer-bearing notice: 0.939). It is asserted at the
+# measured value, so the guard still catches a fall, and the target stays named beside it; the
+# others at their targets.
+HELD_OUT = {"R@5": 0.96, "MRR@10": 0.891, "answer@5": 0.92}
 MARGIN = 0.005
 
 pytestmark = pytest.mark.slow
@@ -52,7 +56,7 @@ def test_weights_chosen_on_half_the_questions_hold_on_the_other_half(bench):
     assert len(judged.judged) == 400
     replica = ev.Replica(judged)
     even = np.array([int(j.qid, 16) % 2 == 0 for j in judged.judged])
-    grids = [ev.run_grid(replica, STEP, Weights(), tune, ~tune) for tune in (even, ~even)]
+    grids = [ev.run_grid(replica, STEP, Weights(), tune, ~tune, DEPTHS) for tune in (even, ~even)]
     held = ev.heldout(judged, grids[0], grids[1], even)
     got = held["pooled"]
     floors = {m: min(TARGETS[m], HELD_OUT[m]) - (MARGIN if HELD_OUT[m] < TARGETS[m] else 0) for m in TARGETS}

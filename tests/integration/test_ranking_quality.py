@@ -36,10 +36,7 @@ def test_topic_queries_reach_the_plans_that_address_them(seed_searcher):
 
 def test_spans_copied_from_clauses_bring_their_clause_first(seed_searcher):
     ev = bench_module("exact_spans.py")
-    from search.store import clause_from_row
-
-    rows = seed_searcher.store.db.execute("SELECT * FROM clauses ORDER BY vec").fetchall()
-    spans = ev.sample_spans([clause_from_row(r) for r in rows], 200)
+    spans = ev.sample_spans(seed_searcher.catalogue.all_clauses(), 200)
     assert len(spans) == 200
     result = ev.evaluate(seed_searcher, spans)
     assert result["top1"] == 1.0, result["misses"]

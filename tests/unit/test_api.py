@@ -189,8 +189,8 @@ def test_register_lists_only_the_data_endpoints(searcher):
 def test_app_mcp_flag_defaults_on():
     import app
 
-    assert app.parse_args([]).mcp is True
-    assert app.parse_args(["--no-mcp"]).mcp is False
+    assert app.main.make_context("app.py", []).params["mcp"] is True
+    assert app.main.make_context("app.py", ["--no-mcp"]).params["mcp"] is False
 
 
 def python_example() -> str:

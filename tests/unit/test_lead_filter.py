@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fakes import HashEncoder
 
 from search.answer import ask
-from search.build import build_index
 from search.census import census, merged_spans
 from search.cli import main
 from search.filters import Filters, lead_units
 from search.keyword import normalise
 from search.retrieve import Filters as ReExported
-from search.retrieve import Searcher
 from search.wording import similar
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 PLAN = "002_0bc6a5b737179746.txt"
-
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory):
-    index = tmp_path_factory.mktemp("lead") / "index"
-    encoder = HashEncoder()
-    build_index(CORPUS, index, encoder)
-    return Searcher.open(index, encoder=encoder)
 
 
 def _leading(searcher, unit: str) -> set[str]:

@@ -214,13 +214,13 @@ def _task_clause():
     return Clause("x", "p.txt", "一1", ("一",), "text", 0, 4)
 
 
-def test_app_document_page_lists_cited_by_and_tasks(corpus, searcher, tmp_path, monkeypatch):
-    import app
+def test_app_document_page_lists_cited_by_and_tasks(corpus, searcher, tmp_path):
+    from search.app_handlers import Handlers
+    from search.engine import Engine
 
-    engine = app.Engine(corpus.parent / "index", corpus, tmp_path / "uploads")
-    monkeypatch.setattr(app, "ENGINE", engine)
+    engine = Engine(corpus.parent / "index", corpus, tmp_path / "uploads", encoder=searcher.encoder)
+    app = Handlers(engine)
     engine.start()
-    engine.searcher()._encoder = searcher.encoder  # the fake model cannot be loaded by name
     law = app.show_document("teacher_law.txt")
     assert "被引用 Cited by（5 处）" in law and law.count('class="cited-item"') == 5
     assert "某市2024年教育工作要点" in law and "（第三章第二十五条）" in law

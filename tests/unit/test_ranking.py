@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
-import pytest
-from fakes import HashEncoder
 
-from search.build import build_index
 from search.fusion import diversify, penalise_plans, plan_more, rank_order
 from search.legs import ScoreArray
 from search.plans import group_by_plan, plan_view
 from search.records import Clause, Document, Hit
-from search.retrieve import Filters, Searcher
-from search.store import clause_from_row
+from search.retrieve import Filters
 from search.text import squeeze
-
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory):
-    index = tmp_path_factory.mktemp("rank") / "index"
-    encoder = HashEncoder()
-    build_index(CORPUS, index, encoder)
-    return Searcher.open(index, encoder=encoder)
 
 
 # ---- pure fusion -------------------------------------------------------------------------------------
@@ -122,8 +107,7 @@ def test_group_by_plan_keeps_two_per_plan_and_counts_the_rest():
 
 
 def _unique_spans(searcher, n: int, seed: int = 7) -> list[tuple[str, int]]:
-    rows = searcher.store.db.execute("SELECT * FROM clauses ORDER BY vec").fetchall()
-    clauses = [clause_from_row(r) for r in rows]
+    clauses = searcher.catalogue.all_clauses()
     joined = "\x00".join(squeeze(c.text) for c in clauses)
     rng, out = random.Random(seed), []
     while len(out) < n:

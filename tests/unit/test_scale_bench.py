@@ -88,7 +88,7 @@ def test_reused_tokens_equal_tokenising_the_whole_text(corpus_mod, pool):
 
 
 def test_perturbation_moves_years_places_and_amounts(corpus_mod):
-    plan = corpus_mod._DocPlan("临泽县", "临泽", "县", 2019, 2.0, "临泽县教育局", [("高台县", "临泽县")])
+    plan = corpus_mod.DocPlan("临泽县", "临泽", "县", 2019, 2.0, "临泽县教育局", [("高台县", "临泽县")])
     text = "高台县2023年新建幼儿园3所，投入资金1.5亿元，(三)全县"
     out = corpus_mod.perturb(text, plan, year_shift=-4)
     assert out == "临泽县2019年新建幼儿园6所，投入资金3.0亿元，(三)全县"

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from fakes import HashEncoder
 
+from search.app_handlers import Handlers
 from search.build import build_index
+from search.engine import Engine
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 PLAN = "002_0bc6a5b737179746.txt"
@@ -16,19 +18,15 @@ PLAN = "002_0bc6a5b737179746.txt"
 
 @pytest.fixture(scope="module")
 def app_engine(tmp_path_factory):
-    import app
-
+    """The page's handlers over an index of the shipped corpus."""
     root = tmp_path_factory.mktemp("tasks")
     corpus = root / "corpus"
     shutil.copytree(CORPUS, corpus)
     encoder = HashEncoder()
     build_index(corpus, root / "index", encoder)
-    engine = app.Engine(root / "index", corpus, root / "uploads")
+    engine = Engine(root / "index", corpus, root / "uploads", encoder=encoder)  # a fake: not loadable by name
     engine.start()
-    engine.searcher()._encoder = encoder  # the fake model cannot be loaded by name
-    previous, app.ENGINE = app.ENGINE, engine
-    yield app
-    app.ENGINE = previous
+    return Handlers(engine)
 
 
 def test_a_plans_page_lists_its_tasks_by_lead_unit(app_engine):
