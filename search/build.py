@@ -110,9 +110,13 @@ def previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
 
 
 def build_index(
-    corpus: Path | Sequence[Path], index_dir: Path, encoder, progress: bool = False
+    corpus: Path | Sequence[Path], index_dir: Path, encoder, progress: bool = False, backend=None
 ) -> BuildReport:
-    """Parse ``corpus`` (a folder, a JSONL file, or several) and write a new generation into ``index_dir``."""
+    """Parse ``corpus`` (a folder, a JSONL file, or several) and write a new generation into ``index_dir``.
+
+    With a ``backend`` (search.backends) its collection is written and made live first and recorded in
+    the manifest; earlier collections are dropped only once the generation naming the new one is live,
+    so a build failing anywhere leaves the previous generation and its collection serving."""
     started = time.perf_counter()
     check_index_dir(Path(index_dir))
     parsed, problems = collect(corpus)
@@ -154,7 +158,11 @@ def build_index(
     payload = BuildPayload(
         documents, [c for _, c in pairs], vectors, keys, clause_tokens, doc_tokens, doc_pairs, terms, manifest
     )
+    if backend is not None:
+        payload.manifest["backend"] = backend.publish(payload)
     gen = write_generation(Path(index_dir), payload)
+    if backend is not None:
+        backend.retire(payload.manifest["backend"])
     return BuildReport(
         gen,
         len(documents),

@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .keyword import normalise
 from .records import Clause, Document, citation, clause_json, document_json
 from .retrieve import Filters, QueryError, Searcher
+
+SQL_BATCH = 500  # documents read per SQL query
 
 MAX_TERM_CHARS = 100
 
@@ -49,15 +53,41 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
     if len(needle) > MAX_TERM_CHARS:
         raise QueryError(f"term is {len(needle)} characters: a census term is at most {MAX_TERM_CHARS}")
     filters = filters or Filters()
-    where, args = filters.sql()
-    documents = searcher.catalogue.documents_containing(needle, where, args)
-    mentions = [_mention(searcher, document, needle, filters) for document in documents]
+    backend = getattr(searcher.legs, "backend", None)  # legs served by search.backends
+    if backend is not None:
+        mentions = _backend_mentions(searcher, backend, needle, filters)
+    else:
+        where, args = filters.sql()
+        documents = searcher.catalogue.documents_containing(needle, where, args)
+        mentions = [_mention(searcher, document, needle, filters) for document in documents]
     mentions = [m for m in mentions if m.count]  # a clause filter can leave a document no mention
     docs, counts = Counter(), Counter()
     for m in mentions:
         docs[m.document.year or 0] += 1
         counts[m.document.year or 0] += m.count
     return Census(term.strip(), mentions, dict(sorted(docs.items())), dict(sorted(counts.items())))
+
+
+def _backend_mentions(searcher: Searcher, backend, needle: str, filters: Filters) -> list[Mention]:
+    """The census on a backend: which documents hold the term and how often, by the backend's
+    exhaustive scan; their records and clauses from the local store, in the local order."""
+    if filters.lead:
+        raise QueryError("a census by lead unit (--lead) runs on the local backend only: leave it out here")
+    _, doc_mask = searcher.masks(filters)
+    counts = backend.scan(needle, None if doc_mask is None else np.flatnonzero(doc_mask))
+    sources = {searcher.doc_source[row]: n for row, n in counts.items()}
+    found = sorted(sources)
+    documents = []
+    for at in range(0, len(found), SQL_BATCH):
+        chunk = found[at : at + SQL_BATCH]
+        documents += searcher.catalogue.documents(f"source IN ({','.join('?' * len(chunk))})", chunk)
+    documents.sort(key=lambda d: (d.year is None, d.year or 0, d.source))  # year IS NULL, year, source
+    mentions = []
+    for document in documents:
+        mention = _mention(searcher, document, needle, filters)
+        mention.count = sources[document.source]
+        mentions.append(mention)
+    return mentions
 
 
 def _mention(searcher: Searcher, document: Document, needle: str, filters: Filters) -> Mention:

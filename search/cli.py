@@ -70,11 +70,30 @@ def _print_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=None))
 
 
-def _searcher(index_dir: Path, model: str | None):
-    from .pipeline import outdated_reader
-    from .retrieve import Searcher
+def _backend_option(func: Callable) -> Callable:
+    """--backend and --milvus-uri, passed to the command as one ``backend`` (name, uri) argument."""
 
-    searcher = Searcher.open(index_dir, model=model)
+    @click.option(
+        "--backend",
+        "backend_name",
+        type=click.Choice(["local", "milvus"]),
+        default="local",
+        show_default=True,
+        help="Where the index's legs are served from.",
+    )
+    @click.option("--milvus-uri", default=None, help="milvus-lite file (*.db) or http://host:19530.")
+    @wraps(func)
+    def wrapper(*args, backend_name: str, milvus_uri: str | None, **kwargs):
+        return func(*args, backend=(backend_name, milvus_uri), **kwargs)
+
+    return wrapper
+
+
+def _searcher(index_dir: Path, model: str | None, backend: tuple[str, str | None] = ("local", None)):
+    from .backends.serving import open_searcher
+    from .pipeline import outdated_reader
+
+    searcher = open_searcher(index_dir, model=model, backend=backend[0], uri=backend[1])
     if note := outdated_reader(searcher.store.manifest, index_dir):
         click.echo(f"note: {note}", err=True)
     return searcher
@@ -96,20 +115,22 @@ def main() -> None:
 @INDEX_OPTION
 @MODEL_OPTION
 @click.option("--threads", type=int, default=None, help="Encoder threads (default: up to 2).")
+@_backend_option
 @friendly_errors
-def build(corpus: tuple[Path, ...], index_dir: Path, model: str | None, threads: int | None) -> None:
+def build(corpus: tuple[Path, ...], index_dir: Path, model: str | None, threads: int | None, backend) -> None:
     """Build or refresh the index of CORPUS (a folder of plans or a .jsonl file).
 
     Further folders (e.g. uploads) are indexed too, their sources prefixed with the folder's name;
     a further folder that does not exist yet is skipped.
     """
+    from .backends import open_backend
     from .build import build_index
     from .encoder import load_encoder
 
     if not corpus[0].exists():
         raise FileNotFoundError(f"corpus {corpus[0]} does not exist: pass a folder of plans or a .jsonl file")
     encoder = load_encoder(model, threads=threads)
-    report = build_index(list(corpus), index_dir, encoder, progress=True)
+    report = build_index(list(corpus), index_dir, encoder, progress=True, backend=open_backend(*backend))
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
     click.echo(
@@ -203,15 +224,16 @@ def cited_by(source: str, index_dir: Path, as_json: bool) -> None:
 @INDEX_OPTION
 @MODEL_OPTION
 @JSON_OPTION
+@_backend_option
 @friendly_errors
 def query(
     text, k, batch, context, per_plan, by_plan, year, issuer, level, source, lead, kind, index_dir, model,
-    as_json,
+    as_json, backend,
 ) -> None:  # fmt: skip
     """Find the clauses that best match TEXT (spread over plans unless TEXT names one plan)."""
     from .retrieve import QueryError
 
-    searcher = _searcher(index_dir, model)
+    searcher = _searcher(index_dir, model, backend)
     filters = _filters(year, issuer, level, source, lead, kind)
     if batch:
         for line in Path(batch).read_text(encoding="utf-8").splitlines():
@@ -259,12 +281,13 @@ def _print_plans(searcher, text: str, k: int, filters, as_json: bool) -> None:
 @_filter_options
 @INDEX_OPTION
 @JSON_OPTION
+@_backend_option
 @friendly_errors
-def mentions(term, year, issuer, level, source, lead, kind, index_dir, as_json) -> None:
+def mentions(term, year, issuer, level, source, lead, kind, index_dir, as_json, backend) -> None:
     """Every plan whose text contains TERM, with counts, sorted by year."""
     from .census import census
 
-    searcher = _searcher(index_dir, None)
+    searcher = _searcher(index_dir, None, backend)
     result = census(searcher, term, _filters(year, issuer, level, source, lead, kind))
     if as_json:
         _print_json([m.to_json() for m in result.mentions])
@@ -284,13 +307,17 @@ def mentions(term, year, issuer, level, source, lead, kind, index_dir, as_json) 
 @INDEX_OPTION
 @MODEL_OPTION
 @JSON_OPTION
+@_backend_option
 @friendly_errors
-def ask(question, k, year, issuer, level, source, lead, kind, index_dir, model, as_json) -> None:
+def ask(question, k, year, issuer, level, source, lead, kind, index_dir, model, as_json, backend) -> None:
     """Answer QUESTION with sentences cited to their clauses."""
     from .answer import ask as answer_question
 
     result = answer_question(
-        _searcher(index_dir, model), question, k=k, filters=_filters(year, issuer, level, source, lead, kind)
+        _searcher(index_dir, model, backend),
+        question,
+        k=k,
+        filters=_filters(year, issuer, level, source, lead, kind),
     )
     if as_json:
         _print_json(result.to_json())
@@ -307,13 +334,17 @@ def ask(question, k, year, issuer, level, source, lead, kind, index_dir, model, 
 @INDEX_OPTION
 @MODEL_OPTION
 @JSON_OPTION
+@_backend_option
 @friendly_errors
-def similar(text, k, year, issuer, level, source, lead, kind, index_dir, model, as_json) -> None:
+def similar(text, k, year, issuer, level, source, lead, kind, index_dir, model, as_json, backend) -> None:
     """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
     from .wording import similar as find_similar
 
     groups = find_similar(
-        _searcher(index_dir, model), text, k=k, filters=_filters(year, issuer, level, source, lead, kind)
+        _searcher(index_dir, model, backend),
+        text,
+        k=k,
+        filters=_filters(year, issuer, level, source, lead, kind),
     )
     if as_json:
         _print_json([g.to_json() for g in groups])

@@ -198,22 +198,51 @@ class KeywordIndex:
         weights = None if mask is None else mask.astype(np.float32)
         return np.asarray(self._bm25.get_scores(known, weight_mask=weights), dtype=np.float32)
 
+    def query_weights(self, tokens: list[str]) -> dict[int, float]:
+        """Token id -> how often the query holds it, for tokens the index knows. A row's score is the
+        inner product of these with its :meth:`row_weights` (bm25s adds a repeated query token once
+        per occurrence), which is how an engine holding sparse vectors reproduces this index exactly."""
+        vocab = self._bm25.vocab_dict
+        return {int(vocab[t]): float(n) for t, n in Counter(tokens).items() if t in vocab}
+
+    def row_weights(self):
+        """Each row's BM25 term weights as (token ids, weights) arrays, in row order: bm25s keeps them
+        precomputed per (row, token), so they are read, not recomputed."""
+        from scipy.sparse import csc_matrix
+
+        s = self._bm25.scores
+        matrix = csc_matrix((s["data"], s["indices"], s["indptr"]), shape=(self.size, len(s["indptr"]) - 1))
+        rows = matrix.tocsr()
+        for r in range(self.size):
+            a, b = rows.indptr[r], rows.indptr[r + 1]
+            yield rows.indices[a:b], rows.data[a:b]
+
+    def rarest(self, tokens: list[str], rarest: int = 4) -> list[int] | None:
+        """Ids of the ``rarest`` least frequent of ``tokens`` (fewest rows holding them), rarest first;
+        None without tokens, empty when a token is in no row. Frequencies are the posting lists'
+        lengths, so an engine holding the postings (search.backends) picks the same tokens."""
+        vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        ids = {vocab.get(t) for t in tokens}
+        if not ids:
+            return None
+        if None in ids:
+            return []
+        return sorted(ids, key=lambda i: indptr[i + 1] - indptr[i])[:rarest]
+
     def rows_with_all(self, tokens: list[str], rarest: int = 4) -> np.ndarray | None:
         """Rows holding every one of the ``rarest`` least frequent of ``tokens`` (sorted row ids), read
         off the posting lists (none when a token is in no row; None without tokens). The rarest few
         narrow a verbatim lookup to a handful of rows at any corpus size, for the cost of their
         (short) posting lists."""
-        vocab, index = self._bm25.vocab_dict, self._bm25.scores
-        ids = {vocab.get(t) for t in tokens}
-        if not ids:
+        ids = self.rarest(tokens, rarest)
+        if ids is None:
             return None
-        if None in ids:
+        if not ids:
             return np.zeros(0, dtype=np.int64)
-        indptr, indices = index["indptr"], index["indices"]
-        lists = sorted((indices[indptr[i] : indptr[i + 1]] for i in ids), key=len)[:rarest]
-        rows = np.unique(lists[0])
-        for postings in lists[1:]:
-            rows = rows[np.isin(rows, postings)]
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        rows = np.unique(indices[indptr[ids[0]] : indptr[ids[0] + 1]])
+        for i in ids[1:]:
+            rows = rows[np.isin(rows, indices[indptr[i] : indptr[i + 1]])]
         return rows
 
     def save(self, folder: Path) -> None:
