@@ -3,6 +3,7 @@ precedent wording, documents and uploads).
 
     python app.py [--index index] [--corpus corpus] [--uploads uploads] [--host 127.0.0.1] [--port 7860]
                   [--no-mcp] [--auth USER:PASSWORD]… [--auth-file FILE] [--read-only]
+                  [--backend local|milvus --milvus-uri URI]
 
 The same app starts with `policy-search app [options]`. This file only parses the options: the engine
 (search.engine), the page (search.app_ui, search.app_handlers) and the launch (search.app_server) live

@@ -48,6 +48,14 @@ def app_options(func: Callable) -> Callable:
         click.option(
             "--read-only", is_flag=True, help="Search only: no upload, deletion or rebuild (docs/deploy.md)."
         ),
+        click.option(
+            "--backend",
+            type=click.Choice(["local", "milvus"]),
+            default="local",
+            show_default=True,
+            help="Where the index's legs are served from (docs/scale-out.md).",
+        ),
+        click.option("--milvus-uri", default=None, help="milvus-lite file (*.db) or http://host:19530."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -64,6 +72,8 @@ def serve(
     auth: Sequence[str] = (),
     auth_file: Path | None = None,
     read_only: bool = False,
+    backend: str = "local",
+    milvus_uri: str | None = None,
     started: float | None = None,
 ) -> None:
     """Serve the app until interrupted; a bad login setting exits with one line on stderr."""
@@ -80,9 +90,8 @@ def serve(
     for warning in (exposure_warning(host, access), mcp_note):
         if warning:
             print(warning, file=sys.stderr, flush=True)
-    engine = Engine(
-        Path(index).resolve(), Path(corpus).resolve(), Path(uploads).resolve(), access.read_only, started
-    )
+    folders = (Path(index).resolve(), Path(corpus).resolve(), Path(uploads).resolve())
+    engine = Engine(*folders, access.read_only, started, backend=(backend, milvus_uri))
     import gradio  # noqa: F401  (first, so the page answers as soon as possible)
 
     engine.start()  # the model and index load in the background while the server starts

@@ -33,7 +33,9 @@ class Engine:
     """The index folder, the corpus and the uploads folder the app serves, and the live Searcher over them.
 
     ``started`` (a ``time.perf_counter()`` value) is when the process started, for the start-up log lines;
-    ``encoder`` replaces the model the index names (a test's fake encoder), loaded on first use otherwise.
+    ``encoder`` replaces the model the index names (a test's fake encoder), loaded on first use otherwise;
+    ``backend`` is (name, uri) of where the index's legs are served from (search.backends: local or
+    milvus), used for the first build, every rebuild and every Searcher opened.
     """
 
     def __init__(
@@ -44,9 +46,11 @@ class Engine:
         read_only: bool = False,
         started: float | None = None,
         encoder=None,
+        backend: tuple[str, str | None] = ("local", None),
     ) -> None:
         self.index_dir, self.corpus, self.uploads = Path(index_dir), Path(corpus), Path(uploads)
-        self.library = Library(self.index_dir, self.corpus, self.uploads, read_only)
+        self.backend = backend
+        self.library = Library(self.index_dir, self.corpus, self.uploads, read_only, backend)
         self.started = time.perf_counter() if started is None else started
         self.ready_at: float | None = None
         self.encoder = encoder
@@ -66,11 +70,9 @@ class Engine:
 
     def _load(self) -> None:
         try:
-            from .retrieve import Searcher
-
             if not (self.index_dir / "CURRENT").exists():
                 self._first_build()
-            self._searcher = Searcher.open(self.index_dir, encoder=self.encoder)
+            self._searcher = self._open(self.encoder)
             self.ready_at = time.perf_counter()
             n = self._searcher.n_docs
             _log(f"index ready: {n} documents ({self.ready_at - self.started:.1f}s after start)")
@@ -90,6 +92,7 @@ class Engine:
             _log(f"model not loaded: {err}")
 
     def _first_build(self) -> None:
+        from .backends import open_backend
         from .build import build_index
         from .encoder import load_encoder
 
@@ -99,7 +102,8 @@ class Engine:
                 f"build one with 'policy-search build CORPUS --index {self.index_dir}'"
             )
         _log(f"no index in {self.index_dir}: building it from {self.corpus} (one-time)")
-        build_index(self.library.roots(), self.index_dir, self.encoder or load_encoder(), progress=True)
+        encoder, backend = self.encoder or load_encoder(), open_backend(*self.backend)
+        build_index(self.library.roots(), self.index_dir, encoder, progress=True, backend=backend)
 
     # ---- serving ----------------------------------------------------------------------------------
     def searcher(self):
@@ -146,6 +150,11 @@ class Engine:
 
     def _publish(self, encoder) -> None:
         """Serve the generation just written (called by the library under its build lock)."""
-        from .retrieve import Searcher
+        self.swap(self._open(encoder))
 
-        self.swap(Searcher.open(self.index_dir, encoder=encoder))
+    def _open(self, encoder):
+        """A Searcher on the current generation, its legs served by the engine's backend."""
+        from .backends.serving import open_searcher
+
+        name, uri = self.backend
+        return open_searcher(self.index_dir, encoder=encoder, backend=name, uri=uri)

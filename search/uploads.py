@@ -154,9 +154,17 @@ class Library:
     generation served is always the newest one written.
     """
 
-    def __init__(self, index_dir: Path, corpus: Path, uploads: Path, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        corpus: Path,
+        uploads: Path,
+        read_only: bool = False,
+        backend: tuple[str, str | None] = ("local", None),
+    ) -> None:
         self.index_dir, self.corpus, self.uploads = Path(index_dir), Path(corpus), Path(uploads)
         self.read_only = read_only
+        self.backend = backend  # (name, uri): a rebuild on milvus writes a new collection
         self._build_lock = threading.Lock()
 
     def roots(self) -> list[Path]:
@@ -206,11 +214,13 @@ class Library:
             self._build_lock.release()
 
     def _build(self, encoder, publish: Callable[[], None], step: Step | None):
+        from .backends import open_backend
         from .build import build_index
 
         if step is not None:
             step(0.05, "解析文件 parsing")
-        report = build_index(self.roots(), self.index_dir, encoder, progress=True)
+        backend = open_backend(*self.backend)
+        report = build_index(self.roots(), self.index_dir, encoder, progress=True, backend=backend)
         if step is not None:
             step(0.95, "重新加载 reloading")
         publish()

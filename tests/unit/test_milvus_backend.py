@@ -315,3 +315,31 @@ def test_hnsw_collection_records_its_parameters_and_ranks_like_flat(pair, tmp_pa
     served = open_searcher(tmp_path / "index", encoder=encoder, backend="milvus", uri=lite.uri)
     for query in SEED_QUERIES[:8]:
         assert_same_ranking(served, local, query)
+
+
+def test_the_app_engine_builds_serves_and_rebuilds_on_milvus(tmp_path):
+    """The app with --backend milvus: its first build, its Searcher and an upload's rebuild all go to
+    Milvus (a new collection behind the alias), and the upload is found."""
+    from search.engine import Engine
+
+    uri = str(tmp_path / "lite.db")
+    corpus = _one_plan(tmp_path, "corpus", "推进课后服务全覆盖。")
+    engine = Engine(
+        tmp_path / "index", corpus, tmp_path / "uploads", encoder=HashEncoder(), backend=("milvus", uri)
+    )
+    engine.start()
+    try:
+        with engine.use() as searcher:
+            assert searcher.legs.backend.uri == uri  # served by Milvus, not the local legs
+            assert "课后服务" in searcher.search("课后服务", k=1)[0].clause.text
+            first = searcher.legs.backend.live()
+        upload = tmp_path / "new.txt"
+        upload.write_text("某县教育局2024年工作要点\n一、重点工作\n1. 建设智慧校园平台。\n", encoding="utf-8")
+        assert engine.add([(upload, "new.txt")]).saved
+        with engine.use() as searcher:
+            assert searcher.legs.backend.live() != first  # the rebuild wrote and published a new collection
+            assert "智慧校园" in searcher.search("智慧校园", k=1)[0].clause.text
+    finally:
+        with engine.use() as searcher:
+            searcher.legs.backend.close()
+        release_lite(uri)
