@@ -105,6 +105,24 @@ def _filters(year, issuer, level, source, lead="", kind=None):
     return Filters.parse(year, issuer, level, source, lead, kind or "")
 
 
+def _searching(with_model: bool = True) -> Callable[[Callable], Callable]:
+    """The options every search command shares (filters, --index, --model, --json, --backend), turned
+    into the ``searcher`` and ``filters`` the command receives; errors are one line (friendly_errors)."""
+
+    def decorate(func: Callable) -> Callable:
+        @wraps(func)
+        def wrapper(*args, year, issuer, level, source, lead, kind, index_dir, backend, model=None, **kwargs):
+            filters = _filters(year, issuer, level, source, lead, kind)
+            return func(*args, searcher=_searcher(index_dir, model, backend), filters=filters, **kwargs)
+
+        options = [_filter_options, INDEX_OPTION, *([MODEL_OPTION] if with_model else [])]
+        for option in reversed([*options, JSON_OPTION, _backend_option, friendly_errors]):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
 @click.group()
 def main() -> None:
     """Search, census and cited answers over Chinese education work plans (教育工作要点)."""
@@ -220,21 +238,11 @@ def cited_by(source: str, index_dir: Path, as_json: bool) -> None:
     help="Clauses of one plan listed before every other plan's next (default 2; 0 = no cap).",
 )
 @click.option("--by-plan", is_flag=True, help="One row per plan: its best and next best clause.")
-@_filter_options
-@INDEX_OPTION
-@MODEL_OPTION
-@JSON_OPTION
-@_backend_option
-@friendly_errors
-def query(
-    text, k, batch, context, per_plan, by_plan, year, issuer, level, source, lead, kind, index_dir, model,
-    as_json, backend,
-) -> None:  # fmt: skip
+@_searching()
+def query(text, k, batch, context, per_plan, by_plan, searcher, filters, as_json) -> None:
     """Find the clauses that best match TEXT (spread over plans unless TEXT names one plan)."""
     from .retrieve import QueryError
 
-    searcher = _searcher(index_dir, model, backend)
-    filters = _filters(year, issuer, level, source, lead, kind)
     if batch:
         for line in Path(batch).read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -278,17 +286,12 @@ def _print_plans(searcher, text: str, k: int, filters, as_json: bool) -> None:
 
 @main.command()
 @click.argument("term")
-@_filter_options
-@INDEX_OPTION
-@JSON_OPTION
-@_backend_option
-@friendly_errors
-def mentions(term, year, issuer, level, source, lead, kind, index_dir, as_json, backend) -> None:
+@_searching(with_model=False)
+def mentions(term, searcher, filters, as_json) -> None:
     """Every plan whose text contains TERM, with counts, sorted by year."""
     from .census import census
 
-    searcher = _searcher(index_dir, None, backend)
-    result = census(searcher, term, _filters(year, issuer, level, source, lead, kind))
+    result = census(searcher, term, filters)
     if as_json:
         _print_json([m.to_json() for m in result.mentions])
         return
@@ -303,22 +306,12 @@ def mentions(term, year, issuer, level, source, lead, kind, index_dir, as_json, 
 @main.command()
 @click.argument("question")
 @click.option("-k", "k", type=int, default=6, show_default=True)
-@_filter_options
-@INDEX_OPTION
-@MODEL_OPTION
-@JSON_OPTION
-@_backend_option
-@friendly_errors
-def ask(question, k, year, issuer, level, source, lead, kind, index_dir, model, as_json, backend) -> None:
+@_searching()
+def ask(question, k, searcher, filters, as_json) -> None:
     """Answer QUESTION with sentences cited to their clauses."""
     from .answer import ask as answer_question
 
-    result = answer_question(
-        _searcher(index_dir, model, backend),
-        question,
-        k=k,
-        filters=_filters(year, issuer, level, source, lead, kind),
-    )
+    result = answer_question(searcher, question, k=k, filters=filters)
     if as_json:
         _print_json(result.to_json())
         return
@@ -330,22 +323,12 @@ def ask(question, k, year, issuer, level, source, lead, kind, index_dir, model, 
 @main.command()
 @click.argument("text")
 @click.option("-k", "k", type=int, default=20, show_default=True)
-@_filter_options
-@INDEX_OPTION
-@MODEL_OPTION
-@JSON_OPTION
-@_backend_option
-@friendly_errors
-def similar(text, k, year, issuer, level, source, lead, kind, index_dir, model, as_json, backend) -> None:
+@_searching()
+def similar(text, k, searcher, filters, as_json) -> None:
     """Clauses across plans worded like TEXT, grouped by plan, oldest first."""
     from .wording import similar as find_similar
 
-    groups = find_similar(
-        _searcher(index_dir, model, backend),
-        text,
-        k=k,
-        filters=_filters(year, issuer, level, source, lead, kind),
-    )
+    groups = find_similar(searcher, text, k=k, filters=filters)
     if as_json:
         _print_json([g.to_json() for g in groups])
         return

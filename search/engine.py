@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from .backends import LOCAL_CHOICE, Choice
 from .errors import UserError
 from .uploads import Added, Deleted, Library, Step
 
@@ -46,7 +47,7 @@ class Engine:
         read_only: bool = False,
         started: float | None = None,
         encoder=None,
-        backend: tuple[str, str | None] = ("local", None),
+        backend: Choice = LOCAL_CHOICE,
     ) -> None:
         self.index_dir, self.corpus, self.uploads = Path(index_dir), Path(corpus), Path(uploads)
         self.backend = backend

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .backends import LOCAL_CHOICE
 from .errors import UserError
 
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".doc", ".wps", ".ofd", ".pdf", ".html", ".htm")
@@ -155,12 +156,7 @@ class Library:
     """
 
     def __init__(
-        self,
-        index_dir: Path,
-        corpus: Path,
-        uploads: Path,
-        read_only: bool = False,
-        backend: tuple[str, str | None] = ("local", None),
+        self, index_dir: Path, corpus: Path, uploads: Path, read_only: bool = False, backend=LOCAL_CHOICE
     ) -> None:
         self.index_dir, self.corpus, self.uploads = Path(index_dir), Path(corpus), Path(uploads)
         self.read_only = read_only

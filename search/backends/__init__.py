@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 LOCAL = "local"
 MILVUS = "milvus"
 BACKENDS = (LOCAL, MILVUS)
+Choice = tuple[str, "str | None"]  # (backend name, uri): what --backend and --milvus-uri choose
+LOCAL_CHOICE: Choice = (LOCAL, None)
 
 
 class BackendError(UserError, RuntimeError):
