@@ -157,7 +157,6 @@ class Handlers:
         import gradio as gr
         import pandas as pd
 
-        from .filters import lead_units
         from .link_views import lead_choices
         from .pipeline import outdated_reader
 
@@ -165,7 +164,7 @@ class Handlers:
         try:
             with engine.use() as searcher:
                 documents = searcher.documents(with_text=False)
-                units = lead_units(searcher.store.db)
+                units = searcher.catalogue.lead_units()
                 counts = searcher.clause_counts()
                 model = searcher.store.manifest.get("model", "")
                 outdated = outdated_reader(searcher.store.manifest, engine.index_dir)

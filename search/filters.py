@@ -171,11 +171,3 @@ def law_documents(law_sources: set[str], doc_source: list[str]) -> np.ndarray:
     """Per document (in ``doc_source`` order), whether it is a law by the kind rule (LAW_SOURCES_SQL,
     read by ``Catalogue.law_sources``)."""
     return np.fromiter((source in law_sources for source in doc_source), bool, len(doc_source))
-
-
-def lead_units(db) -> list[tuple[str, int]]:
-    """Every lead unit of the index with the number of clauses it leads, commonest first (the app's
-    choices for the lead filter)."""
-    from .catalogue import Catalogue
-
-    return Catalogue(db).lead_units()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..catalogue import Catalogue
 from ..fusion import TOP_BLOCK, top
 from ..keyword import KeywordIndex
 from ..legs import KEYWORD_LEGS, LocalLegs
@@ -186,15 +187,7 @@ def _dot(query: dict[int, float], stored: dict[int, float]) -> float:
 def backend_legs(store, backend: IndexBackend) -> BackendLegs:
     """Legs of ``store``'s generation served by ``backend``."""
     local = LocalLegs(store)
-    clause_doc = np.array(
-        [
-            r[0]
-            for r in store.db.execute(
-                "SELECT d.doc_row FROM clauses c JOIN documents d USING(source) ORDER BY c.vec"
-            )
-        ],
-        dtype=np.int64,
-    )
+    clause_doc = np.ascontiguousarray(Catalogue(store.db).layout()[:, 0])  # each row's document row
     return BackendLegs(backend, {leg: local.index(leg) for leg in KEYWORD_LEGS}, clause_doc)
 
 

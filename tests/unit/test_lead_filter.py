@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from search.answer import ask
 from search.census import census, merged_spans
 from search.cli import main
-from search.filters import Filters, lead_units
+from search.filters import Filters
 from search.keyword import normalise
 from search.retrieve import Filters as ReExported
 from search.wording import similar
@@ -84,7 +84,7 @@ def test_census_with_a_lead_equals_a_plain_scan_of_those_clauses(searcher, term,
 
 
 def test_lead_units_lists_the_index_units_commonest_first(searcher):
-    units = dict(lead_units(searcher.store.db))
+    units = dict(searcher.catalogue.lead_units())
     assert units == {"市教育局": 42, "市财政局": 1, "市委宣传部": 1, "市政府办": 1}
     assert next(iter(units)) == "市教育局"
 
