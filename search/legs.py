@@ -33,8 +33,10 @@ class Scores(Protocol):
     """One query's scores on one keyword leg. The fusion needs only the leg's best rows and the scores
     of the rows pooled from every leg, so a remote engine need not send a score for every row."""
 
-    def top(self, depth: int) -> np.ndarray:
-        """Rows of the ``depth`` highest positive scores (allowed rows only), in no particular order."""
+    def top(self, depth: int, within: np.ndarray | None = None) -> np.ndarray:
+        """Rows of the ``depth`` highest positive scores (allowed rows only), in no particular order;
+        ``within`` (a mask inside the leg's own) narrows the rows, as a second query under that mask
+        would, without scoring the query again."""
         ...
 
     def at(self, rows: np.ndarray) -> np.ndarray:
@@ -71,8 +73,8 @@ class ScoreArray:
     def __init__(self, values: np.ndarray) -> None:
         self.values = values
 
-    def top(self, depth: int) -> np.ndarray:
-        return top(self.values, depth)  # already 0 outside the mask
+    def top(self, depth: int, within: np.ndarray | None = None) -> np.ndarray:
+        return top(self.values, depth, within)  # already 0 outside the mask
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         return self.values[rows]
@@ -81,7 +83,7 @@ class ScoreArray:
 class NoScores:
     """A leg left out of the fusion (weighted 0): nothing is scored, every row reads 0."""
 
-    def top(self, depth: int) -> np.ndarray:
+    def top(self, depth: int, within: np.ndarray | None = None) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
 
     def at(self, rows: np.ndarray) -> np.ndarray:

@@ -284,7 +284,7 @@ class Searcher:
         rows = np.union1d(np.union1d(dense_rows, keyword.top(depth)), verbatim).astype(np.int64)
         names_law = names_a_law(normalise(query), self.law_names, self._law_len)
         if self.has_laws and not names_law:  # law articles will be capped: pool the plans' best too
-            rows = np.union1d(rows, self._plan_rows(vector, clause_tokens, clause_mask))
+            rows = np.union1d(rows, self._plan_rows(vector, keyword, clause_mask))
         dense = self.legs.cosines(rows, vector)  # for every pooled row, keyword-only ones too
         docs = self.clause_doc[rows]
         pool = Pool(rows, dense, keyword.at(rows), document.at(docs), pairs.at(docs))
@@ -295,7 +295,7 @@ class Searcher:
         pool.names_law = names_law
         return pool
 
-    def _plan_rows(self, vector: np.ndarray, tokens: list[str], clause_mask: np.ndarray | None):
+    def _plan_rows(self, vector: np.ndarray, keyword: Scores, clause_mask: np.ndarray | None):
         """The best plan clauses (kind plan) of the dense and keyword legs, pooled beside the best of all
         rows in an index that holds laws: a topic query's law articles, capped in the ranking, would
         otherwise take most of the pool (控辍保学: 3 plan clauses among 51 candidates)."""
@@ -306,7 +306,7 @@ class Searcher:
             return np.zeros(0, dtype=np.int64)
         depth = self.weights.depth
         dense_rows, _ = self.legs.dense(vector, depth, plans)
-        return np.union1d(dense_rows, self.legs.keyword("clauses", tokens, plans).top(depth))
+        return np.union1d(dense_rows, keyword.top(depth, plans))  # the clause scores already computed
 
     def verbatim_rows(self, query: str, pairs: Scores, clause_mask: np.ndarray | None) -> np.ndarray:
         """Clause rows (allowed by the mask) whose text holds the query verbatim, ignoring whitespace,

@@ -103,13 +103,13 @@ class BackendScores:
         self.mask = mask
         self.known: dict[int, float] = {}
 
-    def top(self, depth: int) -> np.ndarray:
-        """The ``depth`` best rows. When scores tie across the cut, the local leg's choice among the
-        tied rows is search.fusion.top's: it is given every row it would read (see exact_top), so the
-        pool holds the rows the local backend's would."""
+    def top(self, depth: int, within: np.ndarray | None = None) -> np.ndarray:
+        """The ``depth`` best rows (among ``within`` when given). When scores tie across the cut, the
+        local leg's choice among the tied rows is search.fusion.top's: it is given every row it would
+        read (see exact_top), so the pool holds the rows the local backend's would."""
         if not self.weights or depth < 1:
             return np.zeros(0, dtype=np.int64)
-        where = self.legs.where(self.leg, self.mask)
+        where = self.legs.where(self.leg, self.mask if within is None else within)
         rows, scores = self._positive(depth + 1, where)
         self._remember(rows, scores)
         if len(rows) <= depth or scores[depth - 1] - scores[depth] > 1e-5 * max(1.0, abs(scores[depth])):
