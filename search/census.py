@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .backends.serving import searcher_backend
 from .keyword import normalise
 from .records import Clause, Document, citation, clause_json, document_json
 from .retrieve import Filters, QueryError, Searcher
@@ -53,7 +54,7 @@ def census(searcher: Searcher, term: str, filters: Filters | None = None) -> Cen
     if len(needle) > MAX_TERM_CHARS:
         raise QueryError(f"term is {len(needle)} characters: a census term is at most {MAX_TERM_CHARS}")
     filters = filters or Filters()
-    backend = getattr(searcher.legs, "backend", None)  # legs served by search.backends
+    backend = searcher_backend(searcher)
     if backend is not None:
         mentions = _backend_mentions(searcher, backend, needle, filters)
     else:
